@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluice: EAL start-up, options, port and lcore wiring, the control loop on
+ * the main lcore, and the orderly stop (RX first, then the writers drain
+ * their rings and finish their files, then the summary).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "sl_capture.h"
+#include "sl_common.h"
+#include "sl_config.h"
+#include "sl_layout.h"
+#include "sl_pcap.h"
+#include "sl_port.h"
+#include "sl_rx.h"
+#include "sl_stats.h"
+
+RTE_LOG_REGISTER(sl_logtype_app, sluice.app, INFO);
+#define APP_LOG(level, fmt, ...) rte_log(RTE_LOG_##level, sl_logtype_app, "sluice: " fmt, ##__VA_ARGS__)
+
+#define MBUF_CACHE 256
+#define MAX_SOCKETS 8
+
+static volatile sig_atomic_t quit_signal;
+
+struct app {
+	struct sl_config cfg;
+	struct sl_layout layout;
+	struct sl_clock clock;
+	uint64_t tsc_hz;
+	int ts_offset;
+	unsigned nb_ports;
+	uint16_t port_ids[SL_MAX_PORTS];
+	char port_names[SL_MAX_PORTS][RTE_ETH_NAME_MAX_LEN];
+	struct sl_pcap_iface ifaces[SL_MAX_PORTS];
+	struct rte_mempool *pools[MAX_SOCKETS];
+	struct sl_rx_lcore *rx[SL_MAX_LCORES];
+	struct sl_rx_stats *rx_stats[SL_MAX_LCORES];
+	struct sl_capture_lcore *wr[SL_MAX_LCORES];
+	struct sl_writer_stats *wr_stats[SL_MAX_LCORES];
+	void *wr_mem[SL_MAX_LCORES];
+	struct rte_ring *rings[SL_MAX_LCORES][SL_MAX_LCORES]; /* [rx][writer] */
+	int stop;
+	int rx_running;
+	uint64_t budget;
+	uint64_t start_tsc;
+	bool ports_started[SL_MAX_PORTS];
+};
+
+static void
+on_signal(int sig)
+{
+	quit_signal = sig;
+}
+
+static int
+plan_layout(struct app *a)
+{
+	struct sl_layout_input in;
+	unsigned lcore;
+	uint16_t pid;
+	char err[256];
+
+	memset(&in, 0, sizeof(in));
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		in.worker[in.nb_workers] = (uint16_t)lcore;
+		in.worker_socket[in.nb_workers] = (int)rte_lcore_to_socket_id(lcore);
+		in.nb_workers++;
+	}
+	RTE_ETH_FOREACH_DEV(pid) {
+		if (a->nb_ports == SL_MAX_PORTS)
+			break;
+		a->port_ids[a->nb_ports] = pid;
+		in.port_id[in.nb_ports] = pid;
+		in.port_socket[in.nb_ports] = sl_port_socket(pid);
+		in.port_max_rxq[in.nb_ports] = sl_port_max_rxq(pid);
+		sl_port_name(pid, a->port_names[a->nb_ports], sizeof(a->port_names[0]));
+		a->nb_ports++;
+		in.nb_ports++;
+	}
+	if (sl_layout_plan(&a->cfg, &in, &a->layout, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sluice: error: %s\n", err);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < a->layout.nb_warnings; i++)
+		APP_LOG(WARNING, "%s\n", a->layout.warnings[i]);
+	return 0;
+}
+
+/* mbufs wait in RX descriptors, in the rings and in per-lcore caches; size the
+ * pool so that a full set of rings never starves the NIC. */
+static unsigned
+mbufs_needed(const struct app *a, int socket)
+{
+	const struct sl_layout *l = &a->layout;
+	unsigned n = 0;
+
+	for (unsigned p = 0; p < a->nb_ports; p++)
+		if (sl_port_socket(a->port_ids[p]) == socket)
+			n += l->nb_rxq[p] * a->cfg.nb_rxd;
+	/* A ring per queue at most; each may be full. */
+	n += l->nb_queues * a->cfg.ring_size;
+	n += (l->nb_rx + l->nb_writers + 1) * (MBUF_CACHE + a->cfg.burst * 4u);
+	return n + 1024;
+}
+
+static int
+create_pools(struct app *a)
+{
+	for (unsigned p = 0; p < a->nb_ports; p++) {
+		int s = sl_port_socket(a->port_ids[p]);
+		unsigned n;
+		char name[RTE_MEMPOOL_NAMESIZE];
+
+		if (s >= MAX_SOCKETS)
+			s = 0;
+		if (a->pools[s] != NULL)
+			continue;
+		n = a->cfg.nb_mbufs ? a->cfg.nb_mbufs : mbufs_needed(a, s);
+		snprintf(name, sizeof(name), "sl_mbuf_s%d", s);
+		a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
+						      RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		if (a->pools[s] == NULL)
+			a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
+							      RTE_MBUF_DEFAULT_BUF_SIZE,
+							      SOCKET_ID_ANY);
+		if (a->pools[s] == NULL) {
+			fprintf(stderr,
+				"sluice: error: cannot create a pool of %u mbufs on socket %d: %s "
+				"(reserve more hugepages, give EAL -m, or lower --ring-size/--mbufs)\n",
+				n, s, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		APP_LOG(INFO, "mbuf pool %s: %u mbufs\n", name, n);
+	}
+	return 0;
+}
+
+static struct rte_mempool *
+pool_of_port(struct app *a, uint16_t port_id)
+{
+	int s = sl_port_socket(port_id);
+
+	return a->pools[s < MAX_SOCKETS ? s : 0];
+}
+
+static int
+setup_ports(struct app *a)
+{
+	char err[256];
+
+	for (unsigned p = 0; p < a->nb_ports; p++) {
+		struct sl_port_conf pc = {
+			.nb_rxq = a->layout.nb_rxq[p],
+			.nb_txq = 0,
+			.nb_rxd = a->cfg.nb_rxd,
+			.promiscuous = a->cfg.promiscuous,
+			.pool = pool_of_port(a, a->port_ids[p]),
+		};
+
+		if (pc.nb_rxq == 0)
+			continue;
+		if (sl_port_configure(a->port_ids[p], &pc, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sluice: error: %s\n", err);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+start_ports(struct app *a)
+{
+	char err[256];
+
+	for (unsigned p = 0; p < a->nb_ports; p++) {
+		if (a->layout.nb_rxq[p] == 0)
+			continue;
+		if (sl_port_start(a->port_ids[p], a->cfg.promiscuous, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sluice: error: %s\n", err);
+			return -EINVAL;
+		}
+		a->ports_started[p] = true;
+	}
+	return 0;
+}
+
+static int
+create_rings_and_lcores(struct app *a)
+{
+	const struct sl_layout *l = &a->layout;
+	const struct sl_config *c = &a->cfg;
+
+	for (unsigned r = 0; r < l->nb_rx; r++) {
+		unsigned lc = l->rx_lcore[r];
+		int s = (int)rte_lcore_to_socket_id(lc);
+
+		a->rx_stats[r] = rte_zmalloc_socket("sl_rx_stats", sizeof(struct sl_rx_stats),
+						    RTE_CACHE_LINE_SIZE, s);
+		a->rx[r] = rte_zmalloc_socket("sl_rx", sizeof(struct sl_rx_lcore),
+					      RTE_CACHE_LINE_SIZE, s);
+		if (a->rx[r] == NULL || a->rx_stats[r] == NULL)
+			return -ENOMEM;
+		a->rx[r]->burst = c->burst;
+		a->rx[r]->idle_sleep_us = c->idle_sleep_us;
+		a->rx[r]->ts_offset = a->ts_offset;
+		a->rx[r]->stats = a->rx_stats[r];
+		a->rx[r]->stop = &a->stop;
+		a->rx[r]->running = &a->rx_running;
+		a->rx[r]->budget = c->max_packets ? &a->budget : NULL;
+	}
+	for (unsigned w = 0; w < l->nb_writers; w++) {
+		unsigned lc = l->writer_lcore[w];
+		int s = (int)rte_lcore_to_socket_id(lc);
+		struct sl_capture_lcore *wl;
+		struct sl_capture_params *p;
+		size_t mem;
+
+		a->wr_stats[w] = rte_zmalloc_socket("sl_wr_stats", sizeof(struct sl_writer_stats),
+						    RTE_CACHE_LINE_SIZE, s);
+		wl = a->wr[w] = rte_zmalloc_socket("sl_wr", sizeof(*wl), RTE_CACHE_LINE_SIZE, s);
+		if (wl == NULL || a->wr_stats[w] == NULL)
+			return -ENOMEM;
+		p = &wl->params;
+		p->writer_id = w;
+		p->dir = c->dir;
+		p->prefix = c->name_prefix;
+		p->format = c->format;
+		p->snaplen = c->snaplen;
+		p->rotate_size = c->rotate_size;
+		p->rotate_ns = (uint64_t)c->rotate_seconds * 1000000000ull;
+		p->flush_ns = (uint64_t)c->flush_ms * 1000000ull;
+		p->direct = c->direct;
+		p->buf_size = c->write_buffer_size;
+		p->nb_bufs = c->write_buffers;
+		p->uring_depth = c->uring_depth;
+		p->ifaces = a->ifaces;
+		p->nb_ifaces = a->nb_ports;
+		for (unsigned i = 0; i < a->nb_ports; i++)
+			p->port_iface[a->port_ids[i]] = (uint16_t)i;
+		p->clock = &a->clock;
+		p->tsc_hz = a->tsc_hz;
+		p->ts_offset = a->ts_offset;
+		p->stats = a->wr_stats[w];
+		/* Write buffers come from hugepage memory on the writer's socket,
+		 * registered once with io_uring; without hugepages the writer
+		 * allocates them itself. */
+		mem = sl_capture_mem_size(p);
+		a->wr_mem[w] = rte_malloc_socket("sl_wbuf", mem, SL_DIRECT_ALIGN, s);
+		if (a->wr_mem[w] == NULL)
+			APP_LOG(WARNING, "writer %u: no %zu MiB of DPDK memory for buffers, using "
+					 "ordinary memory\n",
+				w, mem >> 20);
+		p->buf_mem = a->wr_mem[w];
+		wl->burst = c->burst * 4u;
+		wl->idle_sleep_us = c->idle_sleep_us;
+		wl->rx_running = &a->rx_running;
+	}
+	for (unsigned q = 0; q < l->nb_queues; q++) {
+		const struct sl_layout_queue *lq = &l->queues[q];
+		struct sl_rx_lcore *rx = a->rx[lq->rx];
+		struct rte_ring **ring = &a->rings[lq->rx][lq->writer];
+
+		if (*ring == NULL) {
+			char name[RTE_RING_NAMESIZE];
+			struct sl_capture_lcore *wl = a->wr[lq->writer];
+
+			snprintf(name, sizeof(name), "sl_rx%u_w%u", lq->rx, lq->writer);
+			*ring = rte_ring_create(name, c->ring_size, sl_port_socket(lq->port),
+						RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+			if (*ring == NULL) {
+				fprintf(stderr, "sluice: error: cannot create ring %s of %u: %s\n",
+					name, c->ring_size, rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+			wl->rings[wl->nb_rings++] = *ring;
+		}
+		rx->q[rx->nb_q].port = lq->port;
+		rx->q[rx->nb_q].queue = lq->queue;
+		rx->q[rx->nb_q].ring = *ring;
+		rx->q[rx->nb_q].backlog = &a->wr[lq->writer]->backlog;
+		rx->nb_q++;
+		if (sl_port_socket(lq->port) != (int)rte_lcore_to_socket_id(l->rx_lcore[lq->rx]))
+			APP_LOG(WARNING, "RX lcore %u (socket %u) polls port %u on socket %d\n",
+				l->rx_lcore[lq->rx], rte_lcore_to_socket_id(l->rx_lcore[lq->rx]),
+				lq->port, sl_port_socket(lq->port));
+	}
+	return 0;
+}
+
+static void
+fill_view(struct app *a, struct sl_stats_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->mode = "capture";
+	v->elapsed_s = (double)(rte_rdtsc() - a->start_tsc) / (double)a->tsc_hz;
+	v->nb_ports = a->nb_ports;
+	for (unsigned i = 0; i < a->nb_ports; i++) {
+		v->port_id[i] = a->port_ids[i];
+		v->port_name[i] = a->port_names[i];
+		sl_port_nic_stats(a->port_ids[i], &v->nic[i]);
+	}
+	v->nb_rx = a->layout.nb_rx;
+	for (unsigned i = 0; i < v->nb_rx; i++) {
+		v->rx_lcore[i] = a->layout.rx_lcore[i];
+		v->rx[i] = a->rx_stats[i];
+	}
+	v->nb_writers = a->layout.nb_writers;
+	for (unsigned i = 0; i < v->nb_writers; i++) {
+		v->writer_lcore[i] = a->layout.writer_lcore[i];
+		v->writer[i] = a->wr_stats[i];
+	}
+}
+
+/* One line per port and per writer with rates since the last call. */
+static void
+print_period(struct app *a, struct sl_fate *prev, uint64_t *prev_bytes, double dt)
+{
+	struct sl_stats_view v;
+	struct sl_fate now;
+
+	fill_view(a, &v);
+	for (unsigned i = 0; i < a->nb_ports; i++) {
+		sl_stats_fate(&v, a->port_ids[i], &now);
+		printf("[%8.1fs] port %u: rx %" PRIu64 " (%.3f Mpps)  written %" PRIu64
+		       "  drops ring_full %" PRIu64 " writer_nobuf %" PRIu64 " write_error %" PRIu64
+		       "  nic imissed %" PRIu64 " rx_nombuf %" PRIu64 "\n",
+		       v.elapsed_s, a->port_ids[i], now.received,
+		       (double)(now.received - prev[i].received) / dt / 1e6, now.written,
+		       now.ring_full, now.writer_nobuf, now.write_error, v.nic[i].imissed,
+		       v.nic[i].rx_nombuf);
+		prev[i] = now;
+	}
+	for (unsigned w = 0; w < a->layout.nb_writers; w++) {
+		const struct sl_writer_stats *ws = a->wr_stats[w];
+
+		printf("[%8.1fs] writer %u: %.1f MB/s to disk, files %" PRIu64
+		       ", buffers in flight %" PRIu64 ", io errors %" PRIu64 "\n",
+		       v.elapsed_s, w, (double)(ws->io.write_bytes - prev_bytes[w]) / dt / 1e6,
+		       ws->files_closed, ws->buffers_in_flight, ws->io.errors);
+		prev_bytes[w] = ws->io.write_bytes;
+	}
+	fflush(stdout);
+}
+
+static int
+launch(struct app *a)
+{
+	const struct sl_layout *l = &a->layout;
+
+	/* Writers run until every RX lcore has stopped: count them in first. */
+	a->rx_running = (int)l->nb_rx;
+	for (unsigned w = 0; w < l->nb_writers; w++)
+		rte_eal_remote_launch(sl_capture_lcore_main, a->wr[w], l->writer_lcore[w]);
+	/* Writers create their io_uring on their own lcore; wait until each is
+	 * ready so that a disk problem stops us before any packet is taken. */
+	for (unsigned w = 0; w < l->nb_writers; w++) {
+		int st;
+
+		while ((st = __atomic_load_n(&a->wr[w]->state, __ATOMIC_ACQUIRE)) ==
+		       SL_CAPTURE_LCORE_STARTING)
+			rte_delay_us_sleep(1000);
+		if (st == SL_CAPTURE_LCORE_FAILED) {
+			fprintf(stderr, "sluice: error: writer %u cannot start in %s: %s\n", w,
+				a->cfg.dir, strerror(-a->wr[w]->error));
+			return -EIO;
+		}
+	}
+	if (start_ports(a) < 0)
+		return -EIO;
+	a->start_tsc = rte_rdtsc();
+	for (unsigned r = 0; r < l->nb_rx; r++)
+		rte_eal_remote_launch(sl_rx_lcore_main, a->rx[r], l->rx_lcore[r]);
+	return 0;
+}
+
+static void
+control_loop(struct app *a)
+{
+	uint64_t period = (uint64_t)a->cfg.stats_period * a->tsc_hz;
+	uint64_t next_print = a->start_tsc + period;
+	uint64_t last_print = a->start_tsc;
+	uint64_t deadline = a->cfg.duration_ms ? a->start_tsc + a->cfg.duration_ms * (a->tsc_hz / 1000)
+						: UINT64_MAX;
+	struct sl_fate prev[SL_MAX_PORTS] = {0};
+	uint64_t prev_bytes[SL_MAX_LCORES] = {0};
+
+	for (;;) {
+		uint64_t now = rte_rdtsc();
+
+		if (quit_signal) {
+			APP_LOG(INFO, "signal %d: stopping\n", (int)quit_signal);
+			break;
+		}
+		if (now >= deadline)
+			break;
+		if (__atomic_load_n(&a->rx_running, __ATOMIC_ACQUIRE) == 0)
+			break; /* --max-packets reached */
+		if (period != 0 && now >= next_print) {
+			print_period(a, prev, prev_bytes, (double)(now - last_print) / a->tsc_hz);
+			last_print = now;
+			next_print = now + period;
+		}
+		rte_delay_us_sleep(10000);
+	}
+}
+
+static void
+shutdown_and_report(struct app *a, int *exit_code)
+{
+	const struct sl_layout *l = &a->layout;
+	struct sl_stats_view v;
+	struct sl_fate total;
+
+	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
+	for (unsigned r = 0; r < l->nb_rx; r++)
+		rte_eal_wait_lcore(l->rx_lcore[r]);
+	for (unsigned w = 0; w < l->nb_writers; w++) {
+		rte_eal_wait_lcore(l->writer_lcore[w]);
+		if (a->wr[w]->state != SL_CAPTURE_LCORE_DONE)
+			*exit_code = 1;
+	}
+	fill_view(a, &v);
+	for (unsigned p = 0; p < a->nb_ports; p++)
+		if (a->ports_started[p])
+			sl_port_stop(a->port_ids[p]);
+	sl_stats_summary(stdout, &v);
+	sl_stats_fate(&v, -1, &total);
+	if (sl_fate_unaccounted(&total) != 0) {
+		fprintf(stderr, "sluice: error: %" PRId64 " packets are unaccounted for\n",
+			sl_fate_unaccounted(&total));
+		*exit_code = 1;
+	}
+	if (a->cfg.stats_json[0] != '\0') {
+		char tmp[PATH_MAX + 8];
+		FILE *f;
+
+		/* Written aside and renamed, so a reader never sees half a file. */
+		snprintf(tmp, sizeof(tmp), "%s.tmp", a->cfg.stats_json);
+		f = fopen(tmp, "w");
+		if (f == NULL || sl_stats_json(f, &v) < 0 || fsync(fileno(f)) < 0 ||
+		    fclose(f) != 0 || rename(tmp, a->cfg.stats_json) < 0) {
+			fprintf(stderr, "sluice: error: cannot write %s: %s\n", a->cfg.stats_json,
+				strerror(errno));
+			*exit_code = 1;
+		}
+	}
+}
+
+static int
+check_dir(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		fprintf(stderr, "sluice: error: --dir %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "sluice: error: --dir %s is not a directory\n", dir);
+		return -ENOTDIR;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "sluice: error: --dir %s is not writable: %s\n", dir,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct app app;
+	struct app *a = &app;
+	char err[512];
+	int rc, exit_code = 0;
+
+	/* -h works without EAL, so operators can read the options anywhere. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			for (int j = i + 1; j < argc; j++)
+				if (strcmp(argv[j], "-h") == 0 || strcmp(argv[j], "--help") == 0) {
+					sl_config_usage(stdout, argv[0]);
+					return 0;
+				}
+			break;
+		}
+	}
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		sl_config_usage(stdout, argv[0]);
+		return 0;
+	}
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0)
+		rte_exit(2, "cannot initialise EAL: %s\n", rte_strerror(rte_errno));
+	argc -= rc;
+	argv += rc;
+	argv[0] = (char *)"sluice";
+
+	sl_config_defaults(&a->cfg);
+	rc = sl_config_parse(&a->cfg, argc, argv, err, sizeof(err));
+	if (rc == 1) {
+		sl_config_usage(stdout, "sluice");
+		rte_eal_cleanup();
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "sluice: error: %s\n(see sluice -- -h)\n", err);
+		rte_eal_cleanup();
+		return 2;
+	}
+	if (check_dir(a->cfg.dir) < 0) {
+		rte_eal_cleanup();
+		return 2;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	a->tsc_hz = rte_get_tsc_hz();
+	sl_clock_init(&a->clock, a->tsc_hz, rte_rdtsc(), sl_realtime_ns());
+	a->budget = a->cfg.max_packets;
+	a->ts_offset = sl_rx_register_timestamp();
+	if (a->ts_offset < 0)
+		rte_exit(1, "cannot register the timestamp mbuf field: %s\n",
+			 strerror(-a->ts_offset));
+
+	if (plan_layout(a) < 0) {
+		rte_eal_cleanup();
+		return 2;
+	}
+	for (unsigned i = 0; i < a->nb_ports; i++) {
+		a->ifaces[i].name = a->port_names[i];
+		a->ifaces[i].description = "sluice capture";
+		a->ifaces[i].snaplen = a->cfg.snaplen;
+	}
+
+	if (create_pools(a) < 0 || setup_ports(a) < 0 || create_rings_and_lcores(a) < 0) {
+		rte_eal_cleanup();
+		return 1;
+	}
+
+	printf("sluice: capture on %u port(s), %u RX lcore(s), %u writer(s) -> %s (%s%s)\n",
+	       a->nb_ports, a->layout.nb_rx, a->layout.nb_writers, a->cfg.dir,
+	       sl_config_format_name(a->cfg.format), a->cfg.direct ? ", O_DIRECT" : "");
+	fflush(stdout);
+
+	if (launch(a) < 0) {
+		exit_code = 1;
+		a->rx_running = 0;
+	} else {
+		control_loop(a);
+	}
+	shutdown_and_report(a, &exit_code);
+
+	for (unsigned w = 0; w < a->layout.nb_writers; w++)
+		rte_free(a->wr_mem[w]);
+	rte_eal_cleanup();
+	return exit_code;
+}

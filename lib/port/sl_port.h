@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_PORT_H
+#define SL_PORT_H
+
+/**
+ * @file
+ * Ethernet port set-up for ingest: queues, RSS, descriptors, promiscuous
+ * mode, and the port's identity and counters. Control lcore only.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mempool.h>
+
+#include "sl_stats.h"
+
+struct sl_port_conf {
+	uint16_t nb_rxq;        /**< RX queues (one per RX lcore serving the port). */
+	uint16_t nb_txq;        /**< TX queues (0 in capture mode). */
+	uint16_t nb_rxd;        /**< RX descriptors per queue (adjusted to the device). */
+	uint16_t nb_txd;
+	bool promiscuous;
+	struct rte_mempool *pool; /**< mbufs for the RX queues. */
+};
+
+/**
+ * Configure port @p port_id (not started). RSS on IP/TCP/UDP is enabled when
+ * there is more than one queue and the device offers it.
+ *
+ * @return 0, or -errno with a reason in @p err.
+ */
+int sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, size_t errlen);
+
+/** Start the port and enable promiscuous mode if asked. @return 0 or -errno. */
+int sl_port_start(uint16_t port_id, bool promiscuous, char *err, size_t errlen);
+
+/** Stop the port (errors are logged, not returned). */
+void sl_port_stop(uint16_t port_id);
+
+/** Highest number of RX queues the device accepts. */
+uint16_t sl_port_max_rxq(uint16_t port_id);
+
+/** NUMA socket of the port, or 0 when unknown. */
+int sl_port_socket(uint16_t port_id);
+
+/** Name of the device (e.g. "0000:03:00.0" or "net_pcap0") into @p buf. */
+void sl_port_name(uint16_t port_id, char *buf, size_t len);
+
+/** Read the NIC's counters. @return 0 or -errno. */
+int sl_port_nic_stats(uint16_t port_id, struct sl_nic_stats *out);
+
+#endif /* SL_PORT_H */

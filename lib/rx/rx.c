@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
+#include "sl_rx.h"
+
+#define RX_MAX_BURST 512
+
+int
+sl_rx_register_timestamp(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "sluice_dynfield_rx_tsc",
+		.size = sizeof(uint64_t),
+		.align = __alignof__(uint64_t),
+	};
+	int off = rte_mbuf_dynfield_register(&desc);
+
+	return off < 0 ? -rte_errno : off;
+}
+
+/* Reserve up to @want packets of the --max-packets budget; 0 once it is spent. */
+static inline uint16_t
+budget_claim(uint64_t *budget, uint16_t want)
+{
+	uint64_t left = __atomic_load_n(budget, __ATOMIC_RELAXED);
+	uint64_t take;
+
+	do {
+		if (left == 0)
+			return 0;
+		take = left < want ? left : want;
+	} while (!__atomic_compare_exchange_n(budget, &left, left - take, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return (uint16_t)take;
+}
+
+int
+sl_rx_lcore_main(void *arg)
+{
+	struct sl_rx_lcore *rx = arg;
+	struct sl_rx_stats *st = rx->stats;
+	struct rte_mbuf *pkts[RX_MAX_BURST];
+	const uint16_t burst = rx->burst > RX_MAX_BURST ? RX_MAX_BURST : rx->burst;
+	const int off = rx->ts_offset;
+
+	while (likely(!__atomic_load_n(rx->stop, __ATOMIC_RELAXED))) {
+		unsigned round = 0;
+
+		for (unsigned i = 0; i < rx->nb_q; i++) {
+			const struct sl_rx_queue *q = &rx->q[i];
+			struct sl_rx_port_stats *ps = &st->port[q->port];
+			uint16_t want = burst, n, sent;
+			uint64_t bytes = 0;
+
+			if (rx->budget != NULL) {
+				want = budget_claim(rx->budget, burst);
+				if (want == 0)
+					goto out;
+			}
+			n = rte_eth_rx_burst(q->port, q->queue, pkts, want);
+			st->polls++;
+			if (rx->budget != NULL && n < want)
+				__atomic_fetch_add(rx->budget, want - n, __ATOMIC_RELAXED);
+			if (n == 0) {
+				st->idle_polls++;
+				continue;
+			}
+			for (uint16_t k = 0; k < n; k++) {
+				*RTE_MBUF_DYNFIELD(pkts[k], off, uint64_t *) = rte_rdtsc();
+				bytes += rte_pktmbuf_pkt_len(pkts[k]);
+			}
+			ps->received += n;
+			ps->bytes += bytes;
+			sent = (uint16_t)rte_ring_sp_enqueue_burst(q->ring, (void **)pkts, n, NULL);
+			if (unlikely(sent < n)) {
+				if (__atomic_load_n(q->backlog, __ATOMIC_RELAXED))
+					ps->writer_nobuf += n - sent;
+				else
+					ps->ring_full += n - sent;
+				rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+			}
+			round += n;
+		}
+		if (round == 0 && rx->idle_sleep_us > 0) {
+			st->sleeps++;
+			rte_delay_us_sleep(rx->idle_sleep_us);
+		}
+	}
+out:
+	__atomic_fetch_sub(rx->running, 1, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_RX_H
+#define SL_RX_H
+
+/**
+ * @file
+ * RX lcores: poll their (port, queue) pairs, stamp every packet with its own
+ * TSC reading, and pass bursts on to the writers over single-producer /
+ * single-consumer rings. A full ring drops the excess, counted per port.
+ *
+ * The configuration is written by the control lcore before launch and read
+ * only by its RX lcore afterwards; the stats belong to the RX lcore.
+ */
+
+#include <stdint.h>
+
+#include <rte_ring.h>
+
+#include "sl_common.h"
+#include "sl_stats.h"
+
+/** One queue an RX lcore polls, and the ring to the writer that owns it. */
+struct sl_rx_queue {
+	uint16_t port;
+	uint16_t queue;
+	struct rte_ring *ring;
+	const uint8_t *backlog; /**< Set by the ring's writer while it has no free buffer. */
+};
+
+struct sl_rx_lcore {
+	struct sl_rx_queue q[SL_MAX_PORTS];
+	unsigned nb_q;
+	uint16_t burst;
+	uint32_t idle_sleep_us;  /**< Sleep after an idle round; 0 = busy poll. */
+	int ts_offset;           /**< mbuf dynfield for the RX TSC. */
+	struct sl_rx_stats *stats;
+	const int *stop;         /**< Set (atomically) by the control lcore. */
+	int *running;            /**< Decremented (release) when this lcore exits. */
+	uint64_t *budget;        /**< Packets left under --max-packets, or NULL. */
+};
+
+/**
+ * Register (or look up) the mbuf dynamic field that carries the RX TSC.
+ *
+ * @return its offset, or -errno (rte_errno).
+ */
+int sl_rx_register_timestamp(void);
+
+/** RX lcore entry point for rte_eal_remote_launch(). Returns 0. */
+int sl_rx_lcore_main(void *arg);
+
+#endif /* SL_RX_H */

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_STATS_H
+#define SL_STATS_H
+
+/**
+ * @file
+ * The accounting of every packet's fate.
+ *
+ * A writer out of buffers stops taking packets, so its rings absorb a slow
+ * disk before anything is dropped; an RX lcore that then finds the ring full
+ * counts the drop as writer_nobuf, not ring_full, because the writer has
+ * flagged its backlog. ring_full therefore means a writer short of CPU.
+ *
+ * Each RX lcore and each writer lcore owns one counter structure and is its
+ * only writer (no locks, no atomics on the data path). The control lcore
+ * reads them while they run (values may be a few bursts stale) and after
+ * the lcores stopped (exact), sums them and checks the balance:
+ *
+ *     received = written + filtered + ring_full + writer_nobuf + write_error
+ *                + in_flight (zero once everything is drained)
+ *
+ * The NIC's own drops (imissed, rx_nombuf) happen before reception and are
+ * reported beside that equation, from rte_eth_stats.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sl_common.h"
+
+/** Counters of one RX lcore for one port; written by that lcore only. */
+struct sl_rx_port_stats {
+	uint64_t received;  /**< Packets returned by rte_eth_rx_burst(). */
+	uint64_t bytes;     /**< Their wire length (pkt_len), bytes. */
+	uint64_t filtered;  /**< Rejected by the capture filter (not a drop). */
+	uint64_t ring_full; /**< Dropped: the ring towards the writer was full. */
+	uint64_t writer_nobuf; /**< Dropped: the ring was full because its writer had
+				 *   no free buffer (disk backlog). */
+};
+
+/** Counters of one RX lcore. */
+struct sl_rx_stats {
+	struct sl_rx_port_stats port[SL_MAX_PORTS];
+	uint64_t polls;      /**< rte_eth_rx_burst() calls. */
+	uint64_t idle_polls; /**< ... that returned nothing. */
+	uint64_t sleeps;     /**< Idle back-offs taken. */
+} __attribute__((aligned(64)));
+
+/** Counters of one writer for one port; written by that writer only. */
+struct sl_writer_port_stats {
+	uint64_t dequeued;    /**< Packets taken from the rings. */
+	uint64_t written;     /**< Records whose bytes are on disk (write completed). */
+	uint64_t written_bytes; /**< Captured bytes of those records. */
+	uint64_t nobuf;       /**< Dropped: no free write buffer (disk backlog). */
+	uint64_t write_error; /**< Dropped: the disk refused their write (EIO, ENOSPC). */
+	uint64_t truncated;   /**< Records cut to snaplen (written, not dropped). */
+};
+
+/** I/O engine counters of one writer (lib/uring). */
+struct sl_io_stats {
+	uint64_t submit_calls;  /**< io_uring_submit() calls that submitted something. */
+	uint64_t sqes;          /**< SQEs submitted. */
+	uint64_t max_batch;     /**< Largest single submission. */
+	uint64_t writes;        /**< Write operations completed successfully. */
+	uint64_t write_bytes;   /**< Bytes they wrote, padding included. */
+	uint64_t short_writes;  /**< Short writes re-queued for the remainder. */
+	uint64_t retries;       /**< -EAGAIN/-EINTR re-queued. */
+	uint64_t errors;        /**< Operations that failed for good. */
+	uint64_t enospc;        /**< ... of which with ENOSPC. */
+	uint64_t fsyncs;        /**< fsync operations completed. */
+	uint64_t sq_full;       /**< Times the SQ was full and ops waited. */
+	uint64_t inflight;      /**< Gauge: operations in the kernel now. */
+	uint64_t pending;       /**< Gauge: operations queued, not yet in the SQ. */
+	uint64_t lat_count;     /**< Write latencies measured (queue to completion). */
+	uint64_t lat_sum_ns;
+	uint64_t lat_max_ns;
+	int last_errno;         /**< errno of the most recent failure. */
+};
+
+/** Counters of one writer lcore. */
+struct sl_writer_stats {
+	struct sl_writer_port_stats port[SL_MAX_PORTS];
+	struct sl_io_stats io;
+	uint64_t file_bytes;      /**< Bytes of finished files (after trimming padding). */
+	uint64_t files_opened;
+	uint64_t files_closed;    /**< Finished, fsynced and renamed to the final name. */
+	uint64_t file_errors;     /**< Files cut short or removed after an I/O error. */
+	uint64_t partial_flushes; /**< Buffers written early by --flush-interval. */
+	uint64_t buffers_in_flight; /**< Gauge: write buffers handed to the kernel. */
+	uint64_t buffers_free;    /**< Gauge: write buffers free. */
+	uint64_t busy_polls;
+	uint64_t idle_polls;
+	uint64_t backlog_polls;   /**< Polls that took nothing: no free buffer. */
+} __attribute__((aligned(64)));
+
+/** The NIC's own counters of one port (rte_eth_stats). */
+struct sl_nic_stats {
+	uint64_t ipackets;
+	uint64_t ibytes;
+	uint64_t imissed;
+	uint64_t ierrors;
+	uint64_t rx_nombuf;
+};
+
+/** Sums of the packet fates, for one port or for everything. */
+struct sl_fate {
+	uint64_t received;
+	uint64_t bytes;
+	uint64_t filtered;
+	uint64_t written;
+	uint64_t written_bytes;
+	uint64_t truncated;
+	uint64_t ring_full;
+	uint64_t writer_nobuf;
+	uint64_t write_error;
+};
+
+/** Everything the control lcore knows at one moment, for summaries and JSON. */
+struct sl_stats_view {
+	const char *mode;
+	double elapsed_s;
+	unsigned nb_ports;
+	uint16_t port_id[SL_MAX_PORTS];
+	const char *port_name[SL_MAX_PORTS];
+	struct sl_nic_stats nic[SL_MAX_PORTS];
+	unsigned nb_rx;
+	unsigned rx_lcore[SL_MAX_LCORES];
+	const struct sl_rx_stats *rx[SL_MAX_LCORES];
+	unsigned nb_writers;
+	unsigned writer_lcore[SL_MAX_LCORES];
+	const struct sl_writer_stats *writer[SL_MAX_LCORES];
+};
+
+/** Add the fates of port @p port_id (or every port if port_id < 0) over all lcores. */
+void sl_stats_fate(const struct sl_stats_view *v, int port_id, struct sl_fate *out);
+
+/** Fates of one writer (port_id < 0: all ports). */
+void sl_stats_writer_fate(const struct sl_writer_stats *w, int port_id, struct sl_fate *out);
+
+/** Packets neither written nor counted as dropped or filtered (yet). */
+static inline int64_t
+sl_fate_unaccounted(const struct sl_fate *f)
+{
+	return (int64_t)(f->received - f->written - f->filtered - f->ring_full - f->writer_nobuf -
+			 f->write_error);
+}
+
+/** Total drops after reception. */
+static inline uint64_t
+sl_fate_drops(const struct sl_fate *f)
+{
+	return f->ring_full + f->writer_nobuf + f->write_error;
+}
+
+/**
+ * Write the view as one JSON document: {"version", "mode", "elapsed_s",
+ * "balanced", "total": {...}, "ports": [...], "rx_lcores": [...],
+ * "writers": [...]}. Every object of fates carries "received", "written",
+ * "written_bytes", "filtered", "dropped" and "drops": {"ring_full",
+ * "writer_nobuf", "write_error"}; ports and total add "nic": {"ipackets",
+ * "imissed", "rx_nombuf", "ierrors"}.
+ *
+ * @return 0, or -errno if writing failed.
+ */
+int sl_stats_json(FILE *f, const struct sl_stats_view *v);
+
+/** Print the human summary (one block per port, per writer, and totals). */
+void sl_stats_summary(FILE *f, const struct sl_stats_view *v);
+
+#endif /* SL_STATS_H */

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_URING_H
+#define SL_URING_H
+
+/**
+ * @file
+ * The writers' I/O engine: one io_uring per writer lcore, with the writer's
+ * buffer pool registered (io_uring_register_buffers) and a table of
+ * registered files.
+ *
+ * Rhythm (as SPDK's pollers do it): callers queue any number of operations,
+ * then call sl_uring_submit() once per loop iteration (one io_uring_enter for
+ * the whole batch), then sl_uring_reap() without blocking. Short writes are
+ * re-queued for their remainder, -EAGAIN/-EINTR are retried, a full SQ
+ * keeps operations queued for the next submit; every other error completes
+ * the operation with -errno, counted in the stats, never silently.
+ *
+ * Thread safety: an sl_uring belongs to the lcore that created it
+ * (IORING_SETUP_SINGLE_ISSUER where the kernel has it); no function may be
+ * called from another thread.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sl_bufpool.h"
+#include "sl_stats.h"
+
+struct sl_uring;
+
+struct sl_uring_params {
+	unsigned depth;          /**< SQ entries (rounded up to a power of two by the kernel). */
+	unsigned max_files;      /**< Size of the registered file table. */
+	unsigned max_ops;        /**< Operations that may be queued or in flight at once. */
+	struct sl_bufpool *pool; /**< Buffers to register; NULL for none. */
+	struct sl_io_stats *stats; /**< Counters to update; required. */
+	uint64_t tsc_hz;         /**< TSC rate for latency figures; 0 disables them. */
+};
+
+/** Called once per finished operation: @p res is bytes written (all of them) or -errno. */
+typedef void (*sl_uring_done_fn)(void *arg, uint64_t cookie, int res);
+
+/**
+ * Test seam: sees every completion before the engine does, and returns the
+ * result to use instead of @p res (e.g. a short count or -EIO). @p kind is
+ * 0 for writes, 1 for fsyncs.
+ */
+typedef int (*sl_uring_fault_fn)(void *arg, int kind, uint64_t offset, uint32_t len, int res);
+
+/**
+ * Create the engine on the calling thread. Falls back, with a log line, to
+ * unregistered buffers or files when the kernel refuses to register them.
+ *
+ * @return the engine, or NULL with @p *err set to -errno (-ENOMEM, or the
+ *   io_uring_queue_init() error, e.g. -EPERM when io_uring is disabled).
+ */
+struct sl_uring *sl_uring_create(const struct sl_uring_params *p, int *err);
+
+/** Destroy the engine; operations still queued or in flight are abandoned. */
+void sl_uring_destroy(struct sl_uring *u);
+
+/** Whether the pool's buffers are registered (fixed-buffer writes). */
+bool sl_uring_buffers_registered(const struct sl_uring *u);
+
+/**
+ * Put @p fd in the file table. @p align is the alignment the file needs for
+ * offsets and lengths (SL_DIRECT_ALIGN for O_DIRECT, 1 otherwise), used when
+ * re-queuing the remainder of a short write.
+ *
+ * @return the slot (>= 0), or -ENFILE if the table is full, or the
+ *   io_uring_register_files_update() error.
+ */
+int sl_uring_file_add(struct sl_uring *u, int fd, unsigned align);
+
+/** Take @p slot out of the table (the caller closes the fd). No op may be pending on it. */
+void sl_uring_file_remove(struct sl_uring *u, int slot);
+
+/**
+ * Queue a write of @p len bytes from @p addr (inside pool buffer @p buf_idx,
+ * or any memory if @p buf_idx < 0) to file @p slot at @p offset.
+ *
+ * @return 0, or -EBUSY if max_ops operations are outstanding.
+ */
+int sl_uring_write(struct sl_uring *u, int slot, int buf_idx, const void *addr, uint32_t len,
+		   uint64_t offset, uint64_t cookie);
+
+/** Queue an fsync (fdatasync if @p datasync) of file @p slot. @return 0 or -EBUSY. */
+int sl_uring_fsync(struct sl_uring *u, int slot, bool datasync, uint64_t cookie);
+
+/** Queue an fsync of a plain descriptor (e.g. a directory). @return 0 or -EBUSY. */
+int sl_uring_fsync_fd(struct sl_uring *u, int fd, uint64_t cookie);
+
+/**
+ * Move queued operations into the SQ and submit them with one system call.
+ *
+ * @return operations submitted.
+ */
+unsigned sl_uring_submit(struct sl_uring *u);
+
+/**
+ * Handle every available completion without blocking, calling @p fn for
+ * each finished operation (which may queue new ones).
+ *
+ * @return operations finished.
+ */
+unsigned sl_uring_reap(struct sl_uring *u, sl_uring_done_fn fn, void *arg);
+
+/**
+ * Sleep until a completion arrives or @p timeout_us passes; returns at once
+ * if nothing is in flight. Used for the idle back-off.
+ */
+void sl_uring_wait(struct sl_uring *u, uint32_t timeout_us);
+
+/** Operations queued or in flight. */
+unsigned sl_uring_outstanding(const struct sl_uring *u);
+
+/** Install (or, with NULL, remove) the fault-injection seam. */
+void sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg);
+
+#endif /* SL_URING_H */

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared helpers for the end-to-end tests. Each test is a bash script run by
+# meson with SLUICE, MKPCAP, PCAPDUMP and CHECK_PCAPDUMP in the environment.
+# Exit 77 means skipped (a prerequisite is missing), as meson expects.
+
+set -euo pipefail
+
+: "${SLUICE:?}" "${MKPCAP:?}" "${PCAPDUMP:?}" "${CHECK_PCAPDUMP:?}"
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sluice-$T_NAME.XXXXXX")
+T_CLEANUP=()
+
+cleanup() {
+	local rc=$?
+	for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do
+		eval "${T_CLEANUP[i]}" || true
+	done
+	if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
+		rm -rf "$T_DIR"
+	else
+		echo "test failed (rc=$rc); files kept in $T_DIR" >&2
+	fi
+}
+trap cleanup EXIT
+
+on_exit() { T_CLEANUP+=("$*"); }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+note() { echo "== $*"; }
+
+# EAL arguments for a run on this small machine: no hugepages, no PCI, a
+# file prefix of our own, lcores mapped onto the CPUs there are.
+# Usage: eal_args NB_WORKERS -> prints the EAL options.
+eal_args() {
+	local workers=$1 cpus lc=0 map
+	cpus=$(nproc)
+	map="0@0"
+	for ((lc = 1; lc <= workers; lc++)); do
+		map="$map,$lc@$((lc % cpus))"
+	done
+	echo "--no-huge -m 768 --no-pci --file-prefix=sl-$T_NAME-$$ --log-level=lib.eal:error --lcores=$map"
+}
+
+# run_sluice NB_WORKERS TIMEOUT_S [EAL args...] -- [app args...]
+# Runs sluice with a time limit, output to $T_DIR/sluice.log; returns its status.
+run_sluice() {
+	local workers=$1 limit=$2 rc=0
+	shift 2
+	# shellcheck disable=SC2046
+	timeout --signal=INT --kill-after=20 "$limit" "$SLUICE" $(eal_args "$workers") "$@" \
+		>"$T_DIR/sluice.log" 2>&1 || rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		cat "$T_DIR/sluice.log" >&2
+		fail "sluice did not stop within $limit s"
+	fi
+	return "$rc"
+}
+
+# json FILE EXPR: print a value from a JSON file (EXPR in Python syntax on `j`).
+json() {
+	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# The capture files of a directory, in name order (which is time order).
+capture_files() {
+	find "$1" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort
+}
+
+# Every file must be read by capinfos and tshark without a warning, and by
+# our strict reader.
+check_files_clean() {
+	local f out
+	for f in "$@"; do
+		out=$(capinfos -M "$f" 2>&1 >/dev/null) || fail "capinfos failed on $f: $out"
+		[ -z "$out" ] || fail "capinfos warns on $f: $out"
+		out=$(tshark -r "$f" -q 2>&1) || fail "tshark failed on $f: $out"
+		[ -z "$out" ] || fail "tshark warns on $f: $out"
+		"$PCAPDUMP" -q "$f" || fail "pcapdump rejects $f"
+	done
+}
+
+# Packets in files according to capinfos.
+count_packets() {
+	local total=0 f n
+	for f in "$@"; do
+		n=$(capinfos -M -c -T -r "$f" | awk -F'\t' '{print $2}')
+		total=$((total + n))
+	done
+	echo "$total"
+}
+
+# The counters must balance exactly once sluice has stopped.
+check_balanced() {
+	local js=$1
+	[ "$(json "$js" 'j["balanced"]')" = "True" ] || fail "counters do not balance: $(cat "$js")"
+	[ "$(json "$js" 'j["total"]["unaccounted"]')" = "0" ] || fail "unaccounted packets"
+	local rcv w f d
+	rcv=$(json "$js" 'j["total"]["received"]')
+	w=$(json "$js" 'j["total"]["written"]')
+	f=$(json "$js" 'j["total"]["filtered"]')
+	d=$(json "$js" 'sum(j["total"]["drops"].values())')
+	[ "$rcv" -eq $((w + f + d)) ] || fail "received $rcv != written $w + filtered $f + drops $d"
+}
