@@ -310,7 +310,7 @@ fill_view(struct app *a, struct sl_stats_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->mode = "capture";
-	v->elapsed_s = (double)(rte_rdtsc() - a->start_tsc) / (double)a->tsc_hz;
+	v->elapsed_s = a->start_tsc ? (double)(rte_rdtsc() - a->start_tsc) / (double)a->tsc_hz : 0;
 	v->nb_ports = a->nb_ports;
 	for (unsigned i = 0; i < a->nb_ports; i++) {
 		v->port_id[i] = a->port_ids[i];

@@ -24,7 +24,7 @@ RTE_LOG_REGISTER(sl_logtype_capture, sluice.capture, INFO);
 
 /* Files that may be open at once: the current one plus those still being
  * finished (last writes, trim, fsync) after a rotation. */
-#define MAX_FILES 16
+#define MAX_FILES 64
 /* After the disk refused a write, packets are dropped (as write_error) for
  * this long before a new file is tried, so a full disk costs no syscall storm. */
 #define ERROR_BACKOFF_NS 1000000000ull
@@ -591,6 +591,19 @@ sl_capture_room(const struct sl_capture *c)
 	if (c->cur_file == NONE)
 		room -= c->header_size;
 	room /= c->ready_record;
+	/* Rotations inside the burst need file slots; those still finishing
+	 * (fsync) hold theirs, so a fast rotation waits here, not in a drop. */
+	if (c->series.rotate_size != 0) {
+		unsigned free_files = 0;
+		uint64_t per_file = c->series.rotate_size / c->ready_record + 1;
+
+		for (unsigned i = 0; i < MAX_FILES; i++)
+			free_files += c->files[i].state == FILE_FREE;
+		if (free_files == 0)
+			return 0;
+		if (room > free_files * per_file)
+			room = free_files * per_file;
+	}
 	return room > UINT32_MAX ? UINT32_MAX : (unsigned)room;
 }
 
@@ -810,6 +823,9 @@ sl_capture_lcore_main(void *arg)
 		return rc;
 	}
 	__atomic_store_n(&w->state, SL_CAPTURE_LCORE_RUNNING, __ATOMIC_RELEASE);
+	/* Set the writer's clock before the first burst, which would otherwise open its
+	 * first file (and stamp packets) at time 0. */
+	sl_capture_poll(c, sl_clock_ns(w->params.clock, rte_rdtsc()));
 
 	for (;;) {
 		unsigned got = 0;

@@ -30,7 +30,7 @@ for mode in direct no-direct; do
 		exit $rc' _ "$T_DIR/small" "$T_DIR/kept" \
 		timeout --signal=INT --kill-after=20 90 "$SLUICE" $(eal_args 2) \
 		--vdev="net_pcap0,rx_pcap=$T_DIR/in.pcap" -- --dir="$T_DIR/small" --format=pcap \
-		--max-packets="$n" --rotate-size=512K --write-buffer=256K --write-buffers=8 \
+		--max-packets="$n" --snaplen=65535 --rotate-size=512K --write-buffer=256K --write-buffers=8 \
 		--ring-size=32768 --idle-sleep=20 --stats-json="$T_DIR/stats-$mode.json" "${extra[@]}" \
 		>"$T_DIR/sluice-$mode.log" 2>&1 || rc=$?
 	[ "$rc" -ne 90 ] || skip "cannot mount tmpfs here"

@@ -9,7 +9,7 @@ for sig in INT TERM; do
 	mkdir "$T_DIR/out-$sig"
 	# shellcheck disable=SC2046
 	"$SLUICE" $(eal_args 2) --vdev="net_pcap0,rx_pcap=$T_DIR/in.pcap,infinite_rx=1" -- \
-		--dir="$T_DIR/out-$sig" --idle-sleep=20 --stats-json="$T_DIR/$sig.json" \
+		--mbufs=32768 --dir="$T_DIR/out-$sig" --idle-sleep=20 --stats-json="$T_DIR/$sig.json" \
 		>"$T_DIR/$sig.log" 2>&1 &
 	pid=$!
 	sleep 2.5

@@ -30,7 +30,7 @@ rc=0
 bash -c 'echo $$ > "$1/cgroup.procs"; shift; exec "$@"' _ "$cg" \
 	timeout --signal=INT --kill-after=20 60 "$SLUICE" $(eal_args 2) \
 	--vdev="net_pcap0,rx_pcap=$T_DIR/in.pcap,infinite_rx=1" -- --dir="$T_DIR/mnt/out" \
-	--format=pcapng --duration=3 --write-buffer=256K --write-buffers=8 --idle-sleep=20 \
+	--mbufs=65536 --format=pcapng --duration=3 --snaplen=65535 --write-buffer=256K --write-buffers=8 --idle-sleep=20 \
 	--stats-json="$T_DIR/stats.json" >"$T_DIR/sluice.log" 2>&1 || rc=$?
 [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "sluice hung on a slow disk"
 [ "$rc" -eq 0 ] || { cat "$T_DIR/sluice.log"; fail "sluice exited $rc"; }

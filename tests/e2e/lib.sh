@@ -73,7 +73,9 @@ check_files_clean() {
 	for f in "$@"; do
 		out=$(capinfos -M "$f" 2>&1 >/dev/null) || fail "capinfos failed on $f: $out"
 		[ -z "$out" ] || fail "capinfos warns on $f: $out"
-		out=$(tshark -r "$f" -q 2>&1) || fail "tshark failed on $f: $out"
+		# tshark's notice about running as root is not about the file.
+		tshark -r "$f" -q >"$T_DIR/tshark.out" 2>&1 || fail "tshark failed on $f"
+		out=$(grep -v 'Running as user "root"' "$T_DIR/tshark.out" || true)
 		[ -z "$out" ] || fail "tshark warns on $f: $out"
 		"$PCAPDUMP" -q "$f" || fail "pcapdump rejects $f"
 	done

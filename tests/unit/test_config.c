@@ -217,16 +217,25 @@ test_sizes(void **state)
 	assert_int_equal(cfg.rotate_size, 2 * GIB);
 	parses(PARSE("--rotate-size=1T"));
 	assert_int_equal(cfg.rotate_size, TIB);
-	parses(PARSE("--write-buffer=64K"));
+	parses(PARSE("--snaplen=1500", "--write-buffer=64K"));
 	assert_int_equal(cfg.write_buffer_size, 64 * KIB);
-	parses(PARSE("--write-buffer=68K"));
+	parses(PARSE("--snaplen=1500", "--write-buffer=68K"));
 	assert_int_equal(cfg.write_buffer_size, 68 * KIB);
 	parses(PARSE("--write-buffer=4M"));
 	assert_int_equal(cfg.write_buffer_size, 4 * MIB);
 	parses(PARSE("--write-buffer=64MiB"));
 	assert_int_equal(cfg.write_buffer_size, 64 * MIB);
-	parses(PARSE("--write-buffer=65536"));
+	parses(PARSE("--snaplen=1500", "--write-buffer=65536"));
 	assert_int_equal(cfg.write_buffer_size, 65536);
+	/* A buffer must hold the largest pcapng record for the snaplen,
+	 * whatever the order of the options. */
+	fails_with(PARSE("--write-buffer=256K"),
+		   "--write-buffer (262144) must hold the largest record, 262176 bytes for "
+		   "--snaplen 262144: raise --write-buffer or lower --snaplen");
+	fails_with(PARSE("--write-buffer=64K", "--snaplen=65505"),
+		   "--write-buffer (65536) must hold the largest record, 65540 bytes for "
+		   "--snaplen 65505: raise --write-buffer or lower --snaplen");
+	parses(PARSE("--write-buffer=64K", "--snaplen=65504"));
 }
 
 static void
