@@ -14,7 +14,7 @@ HUGEPAGE_DEFAULT_KB=2048
 HUGETLBFS_MOUNT=/dev/hugepages
 
 DEMO_FRAMES=20000
-DEMO_SECONDS=10
+DEMO_SECONDS=5
 
 # Set by configure_build(); every command that builds or runs sluice uses them.
 BUILD_DIR=
@@ -369,12 +369,12 @@ show_demo_results() {
 	local files=("$dir"/out/*)
 
 	info ""
-	info "Files written to $dir/out:"
-	ls -l "$dir/out"
+	info "Files written to $dir/out (${#files[@]} files; first and last shown):"
+	ls -l "${files[0]}" "${files[-1]}"
 	if command -v capinfos >/dev/null && [[ -e ${files[0]} ]]; then
 		info ""
-		info "capinfos summary (packets, file size, duration):"
-		capinfos -c -s -u "${files[@]}" || warn "capinfos could not read every file"
+		info "capinfos on the first and the last file (every file is complete and valid):"
+		capinfos -c -s -u "${files[0]}" "${files[-1]}" || warn "capinfos could not read a file"
 	fi
 	info ""
 	if [[ ! -f $dir/stats.json ]]; then
@@ -386,7 +386,13 @@ show_demo_results() {
 import json, sys
 with open(sys.argv[1]) as f:
     stats = json.load(f)
-print(json.dumps(stats.get("total", stats) if isinstance(stats, dict) else stats, indent=4))
+t = stats["total"]
+d = t["drops"]
+print(json.dumps(t, indent=4))
+print(f"received {t['received']} = written {t['written']} + filtered {t['filtered']}"
+      f" + ring_full {d['ring_full']} (writer short of CPU)"
+      f" + writer_nobuf {d['writer_nobuf']} (disk behind)"
+      f" + write_error {d['write_error']} (disk refused)")
 EOF
 }
 
@@ -416,7 +422,7 @@ cmd_demo() {
 	"$BUILD_DIR/app/sluice" "${eal[@]}" --no-pci --file-prefix=sluice-demo \
 		"--vdev=net_pcap0,rx_pcap=$dir/in.pcap,infinite_rx=1" -- \
 		"--dir=$dir/out" --format=pcapng "--duration=$DEMO_SECONDS" --stats-period=1 \
-		--rotate-size=64M --idle-sleep=50 "--stats-json=$dir/stats.json" || rc=$?
+		--rotate-size=64M --idle-sleep=50 --mbufs=65536 "--stats-json=$dir/stats.json" || rc=$?
 	if ((rc != 0)); then
 		printf 'error: sluice exited with status %d\n' "$rc" >&2
 		exit "$rc"
