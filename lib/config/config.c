@@ -550,8 +550,8 @@ sl_config_usage(FILE *f, const char *prog)
 		d.idle_sleep_us);
 	fprintf(f, "  --no-promisc            leave the ports out of promiscuous mode\n");
 	fprintf(f,
-		"  --name-prefix=STR       prefix of DPDK object names, 1..63 of [A-Za-z0-9_.-]\n"
-		"                          (default %s)\n",
+		"  --name-prefix=STR       prefix of the capture file names, 1..63 of\n"
+		"                          [A-Za-z0-9_.-] (default %s)\n",
 		d.name_prefix);
 
 	fprintf(f, "\nStopping and statistics:\n");
