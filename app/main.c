@@ -33,7 +33,8 @@
 #include "sl_stats.h"
 
 RTE_LOG_REGISTER(sl_logtype_app, sluice.app, INFO);
-#define APP_LOG(level, fmt, ...) rte_log(RTE_LOG_##level, sl_logtype_app, "sluice: " fmt, ##__VA_ARGS__)
+#define APP_LOG(level, fmt, ...)                                                                   \
+	rte_log(RTE_LOG_##level, sl_logtype_app, "sluice: " fmt, ##__VA_ARGS__)
 
 #define MBUF_CACHE 256
 #define MAX_SOCKETS 8
@@ -79,12 +80,14 @@ plan_layout(struct app *a)
 	char err[256];
 
 	memset(&in, 0, sizeof(in));
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		in.worker[in.nb_workers] = (uint16_t)lcore;
 		in.worker_socket[in.nb_workers] = (int)rte_lcore_to_socket_id(lcore);
 		in.nb_workers++;
 	}
-	RTE_ETH_FOREACH_DEV(pid) {
+	RTE_ETH_FOREACH_DEV(pid)
+	{
 		if (a->nb_ports == SL_MAX_PORTS)
 			break;
 		a->port_ids[a->nb_ports] = pid;
@@ -138,9 +141,8 @@ create_pools(struct app *a)
 		a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
 						      RTE_MBUF_DEFAULT_BUF_SIZE, s);
 		if (a->pools[s] == NULL)
-			a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
-							      RTE_MBUF_DEFAULT_BUF_SIZE,
-							      SOCKET_ID_ANY);
+			a->pools[s] = rte_pktmbuf_pool_create(
+				name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 		if (a->pools[s] == NULL) {
 			fprintf(stderr,
 				"sluice: error: cannot create a pool of %u mbufs on socket %d: %s "
@@ -265,8 +267,9 @@ create_rings_and_lcores(struct app *a)
 		mem = sl_capture_mem_size(p);
 		a->wr_mem[w] = rte_malloc_socket("sl_wbuf", mem, SL_DIRECT_ALIGN, s);
 		if (a->wr_mem[w] == NULL)
-			APP_LOG(WARNING, "writer %u: no %zu MiB of DPDK memory for buffers, using "
-					 "ordinary memory\n",
+			APP_LOG(WARNING,
+				"writer %u: no %zu MiB of DPDK memory for buffers, using "
+				"ordinary memory\n",
 				w, mem >> 20);
 		p->buf_mem = a->wr_mem[w];
 		wl->burst = c->burst * 4u;
@@ -397,10 +400,11 @@ control_loop(struct app *a)
 	uint64_t period = (uint64_t)a->cfg.stats_period * a->tsc_hz;
 	uint64_t next_print = a->start_tsc + period;
 	uint64_t last_print = a->start_tsc;
-	uint64_t deadline = a->cfg.duration_ms ? a->start_tsc + a->cfg.duration_ms * (a->tsc_hz / 1000)
-						: UINT64_MAX;
-	struct sl_fate prev[SL_MAX_PORTS] = {0};
-	uint64_t prev_bytes[SL_MAX_LCORES] = {0};
+	uint64_t deadline = a->cfg.duration_ms
+				    ? a->start_tsc + a->cfg.duration_ms * (a->tsc_hz / 1000)
+				    : UINT64_MAX;
+	struct sl_fate prev[SL_MAX_PORTS] = { 0 };
+	uint64_t prev_bytes[SL_MAX_LCORES] = { 0 };
 
 	for (;;) {
 		uint64_t now = rte_rdtsc();

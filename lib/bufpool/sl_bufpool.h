@@ -22,13 +22,13 @@
 #include <sys/uio.h>
 
 struct sl_bufpool {
-	uint8_t *base;     /**< First buffer; aligned to SL_DIRECT_ALIGN. */
-	size_t size;       /**< Usable bytes per buffer (multiple of the alignment). */
-	size_t stride;     /**< Distance between buffers (size + slack, aligned). */
-	unsigned count;    /**< Buffers in the pool. */
-	unsigned nb_free;  /**< Buffers on the free stack. */
-	uint32_t *stack;   /**< Free buffer indexes, top at nb_free - 1. */
-	uint8_t *in_use;   /**< Per buffer: 1 while handed out (catches double puts). */
+	uint8_t *base;    /**< First buffer; aligned to SL_DIRECT_ALIGN. */
+	size_t size;      /**< Usable bytes per buffer (multiple of the alignment). */
+	size_t stride;    /**< Distance between buffers (size + slack, aligned). */
+	unsigned count;   /**< Buffers in the pool. */
+	unsigned nb_free; /**< Buffers on the free stack. */
+	uint32_t *stack;  /**< Free buffer indexes, top at nb_free - 1. */
+	uint8_t *in_use;  /**< Per buffer: 1 while handed out (catches double puts). */
 };
 
 /** Bytes of memory a pool of @p count buffers of @p size (+ @p slack) needs. */

@@ -19,7 +19,7 @@
 #include "sl_series.h"
 
 RTE_LOG_REGISTER(sl_logtype_capture, sluice.capture, INFO);
-#define CAP_LOG(level, fmt, ...) \
+#define CAP_LOG(level, fmt, ...)                                                                   \
 	rte_log(RTE_LOG_##level, sl_logtype_capture, "capture: " fmt, ##__VA_ARGS__)
 
 /* Files that may be open at once: the current one plus those still being
@@ -39,7 +39,7 @@ enum cookie_kind {
 
 enum buf_state {
 	BUF_FILLING,
-	BUF_HELD,     /* waits for an overlapping padded write of its file */
+	BUF_HELD, /* waits for an overlapping padded write of its file */
 	BUF_INFLIGHT,
 	BUF_DONE,
 };
@@ -47,14 +47,14 @@ enum buf_state {
 struct wbuf {
 	uint32_t file;
 	uint8_t state;
-	uint8_t padded;       /* write extends past the data: the next one overlaps */
+	uint8_t padded; /* write extends past the data: the next one overlaps */
 	int res;
-	uint64_t offset;      /* file offset of byte 0 */
-	uint32_t fill;        /* bytes of data */
-	uint32_t carry;       /* leading bytes copied from a previous buffer */
-	uint64_t boundary;    /* start of the first record that ends in this buffer */
-	uint64_t dirty_ns;    /* when the first new record came in; 0 = none */
-	uint32_t next;        /* file's FIFO link */
+	uint64_t offset;   /* file offset of byte 0 */
+	uint32_t fill;     /* bytes of data */
+	uint32_t carry;    /* leading bytes copied from a previous buffer */
+	uint64_t boundary; /* start of the first record that ends in this buffer */
+	uint64_t dirty_ns; /* when the first new record came in; 0 = none */
+	uint32_t next;     /* file's FIFO link */
 	uint32_t nrec[SL_MAX_PORTS];
 	uint32_t nbytes[SL_MAX_PORTS];
 };
@@ -73,9 +73,9 @@ struct cfile {
 	int slot;
 	unsigned align;
 	uint64_t start_ns;
-	uint64_t size;        /* bytes serialized */
-	uint64_t good_end;    /* where a failed file is cut */
-	uint64_t kept;        /* records retired as written */
+	uint64_t size;     /* bytes serialized */
+	uint64_t good_end; /* where a failed file is cut */
+	uint64_t kept;     /* records retired as written */
 	unsigned padded_inflight;
 	uint32_t fifo_head;
 	uint32_t fifo_tail;
@@ -100,7 +100,7 @@ struct sl_capture {
 	uint32_t cur_buf;
 	uint64_t now_ns;
 	uint64_t error_until_ns;
-	uint32_t ready_record;  /* record size used to judge room for a burst */
+	uint32_t ready_record; /* record size used to judge room for a burst */
 	bool direct_warned;
 };
 
@@ -118,13 +118,12 @@ sl_capture_mem_size(const struct sl_capture_params *p)
 	return sl_bufpool_mem_size(p->buf_size, slack, p->nb_bufs);
 }
 
-static void
-on_io_done(void *arg, uint64_t cookie, int res);
+static void on_io_done(void *arg, uint64_t cookie, int res);
 
 struct sl_capture *
 sl_capture_create(const struct sl_capture_params *p, int *err)
 {
-	struct sl_uring_params up = {0};
+	struct sl_uring_params up = { 0 };
 	struct sl_capture *c;
 	size_t slack, mem;
 	int rc;
@@ -156,8 +155,9 @@ sl_capture_create(const struct sl_capture_params *p, int *err)
 	}
 	sl_pcap_header_write(p->format, c->header, p->ifaces, p->nb_ifaces);
 
-	rc = sl_series_init(&c->series, p->prefix, sl_pcap_record_size(p->format, 0) ==
-				SL_PCAP_RECORD_HDR ? "pcap" : "pcapng",
+	rc = sl_series_init(&c->series, p->prefix,
+			    sl_pcap_record_size(p->format, 0) == SL_PCAP_RECORD_HDR ? "pcap"
+										    : "pcapng",
 			    p->writer_id, p->rotate_size, p->rotate_ns);
 	if (rc < 0)
 		goto fail;
@@ -199,8 +199,8 @@ sl_capture_create(const struct sl_capture_params *p, int *err)
 	c->st->buffers_free = c->pool.nb_free;
 	/* Room is judged for jumbo frames; larger ones (LRO) may still find a
 	 * buffer missing mid-burst, and are then counted as nobuf. */
-	c->ready_record = (uint32_t)sl_pcap_record_size(p->format,
-							 p->snaplen < 9216 ? p->snaplen : 9216);
+	c->ready_record =
+		(uint32_t)sl_pcap_record_size(p->format, p->snaplen < 9216 ? p->snaplen : 9216);
 	return c;
 
 fail:

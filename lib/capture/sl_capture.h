@@ -36,25 +36,25 @@ struct rte_mbuf;
 struct sl_capture;
 
 struct sl_capture_params {
-	unsigned writer_id;          /**< Shown in file names. */
-	const char *dir;             /**< Output directory (must exist). */
-	const char *prefix;          /**< File name prefix. */
+	unsigned writer_id; /**< Shown in file names. */
+	const char *dir;    /**< Output directory (must exist). */
+	const char *prefix; /**< File name prefix. */
 	enum sl_pcap_format format;
 	uint32_t snaplen;
-	uint64_t rotate_size;        /**< Bytes; 0 = never. */
-	uint64_t rotate_ns;          /**< File age; 0 = never. */
-	uint64_t flush_ns;           /**< Longest time a record waits in memory. */
-	bool direct;                 /**< O_DIRECT (falls back per file if refused). */
-	size_t buf_size;             /**< Write buffer size, multiple of 4 KiB. */
-	unsigned nb_bufs;            /**< Write buffers. */
-	void *buf_mem;               /**< sl_capture_mem_size() bytes, 4 KiB aligned; NULL: allocate. */
+	uint64_t rotate_size; /**< Bytes; 0 = never. */
+	uint64_t rotate_ns;   /**< File age; 0 = never. */
+	uint64_t flush_ns;    /**< Longest time a record waits in memory. */
+	bool direct;          /**< O_DIRECT (falls back per file if refused). */
+	size_t buf_size;      /**< Write buffer size, multiple of 4 KiB. */
+	unsigned nb_bufs;     /**< Write buffers. */
+	void *buf_mem;        /**< sl_capture_mem_size() bytes, 4 KiB aligned; NULL: allocate. */
 	unsigned uring_depth;
 	const struct sl_pcap_iface *ifaces; /**< pcapng interfaces, in interface id order. */
 	unsigned nb_ifaces;
 	uint16_t port_iface[SL_MAX_PORTS]; /**< pcapng interface id of each port id. */
 	const struct sl_clock *clock;
 	uint64_t tsc_hz;
-	int ts_offset;               /**< mbuf dynfield holding the RX TSC; < 0: stamp on arrival here. */
+	int ts_offset; /**< mbuf dynfield holding the RX TSC; < 0: stamp on arrival here. */
 	struct sl_writer_stats *stats;
 };
 
@@ -116,12 +116,12 @@ struct sl_capture_lcore {
 	struct sl_capture_params params;
 	struct rte_ring *rings[SL_MAX_LCORES];
 	unsigned nb_rings;
-	unsigned burst;              /**< Dequeue burst. */
-	uint32_t idle_sleep_us;      /**< Back-off when idle; 0 = busy poll. */
-	const int *rx_running;       /**< RX lcores still running (atomic reads). */
-	int state;                   /**< enum sl_capture_lcore_state (atomic). */
-	uint8_t backlog;             /**< 1 while out of buffers (atomic; read by RX lcores). */
-	int error;                   /**< -errno when FAILED. */
+	unsigned burst;         /**< Dequeue burst. */
+	uint32_t idle_sleep_us; /**< Back-off when idle; 0 = busy poll. */
+	const int *rx_running;  /**< RX lcores still running (atomic reads). */
+	int state;              /**< enum sl_capture_lcore_state (atomic). */
+	uint8_t backlog;        /**< 1 while out of buffers (atomic; read by RX lcores). */
+	int error;              /**< -errno when FAILED. */
 };
 
 /**

@@ -185,8 +185,8 @@ sl_clock_init(struct sl_clock *c, uint64_t tsc_hz, uint64_t tsc_now, uint64_t ns
 	 * accumulates over a long capture: take as many as keep it below
 	 * 2^64 (64 for any TSC of 1 GHz or more, i.e. under 1 ns per 2^33 s). */
 	c->shift = 64;
-	while (c->shift > 0 && ((unsigned __int128)1000000000u << c->shift) / hz >
-				       (unsigned __int128)UINT64_MAX)
+	while (c->shift > 0 &&
+	       ((unsigned __int128)1000000000u << c->shift) / hz > (unsigned __int128)UINT64_MAX)
 		c->shift--;
 	c->mult = (uint64_t)((((unsigned __int128)1000000000u << c->shift) + hz / 2) / hz);
 }

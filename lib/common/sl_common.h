@@ -21,7 +21,7 @@
 /** Alignment of every O_DIRECT buffer, length and file offset. */
 #define SL_DIRECT_ALIGN 4096u
 
-#define SL_ALIGN_UP(v, a) ((((v) + (a) - 1) / (a)) * (a))
+#define SL_ALIGN_UP(v, a) ((((v) + (a)-1) / (a)) * (a))
 #define SL_ALIGN_DOWN(v, a) (((v) / (a)) * (a))
 #define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

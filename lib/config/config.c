@@ -382,11 +382,12 @@ check_combinations(const struct sl_config *cfg, char *err, size_t errlen)
 	/* A record is serialized whole into one buffer (plus its slack), so a
 	 * buffer must hold the largest one in either format. */
 	if (cfg->write_buffer_size < sl_pcap_record_size(SL_PCAP_FORMAT_PCAPNG, cfg->snaplen))
-		return report(err, errlen,
-			      "--write-buffer (%" PRIu64 ") must hold the largest record, %zu bytes "
-			      "for --snaplen %" PRIu32 ": raise --write-buffer or lower --snaplen",
-			      cfg->write_buffer_size,
-			      sl_pcap_record_size(SL_PCAP_FORMAT_PCAPNG, cfg->snaplen), cfg->snaplen);
+		return report(
+			err, errlen,
+			"--write-buffer (%" PRIu64 ") must hold the largest record, %zu bytes "
+			"for --snaplen %" PRIu32 ": raise --write-buffer or lower --snaplen",
+			cfg->write_buffer_size,
+			sl_pcap_record_size(SL_PCAP_FORMAT_PCAPNG, cfg->snaplen), cfg->snaplen);
 	for (unsigned i = 0; i < cfg->nb_rx_lcores; i++)
 		for (unsigned j = 0; j < cfg->nb_writer_lcores; j++)
 			if (cfg->rx_lcores[i] == cfg->writer_lcores[j])

@@ -22,32 +22,34 @@ enum sl_mode {
 };
 
 struct sl_config {
-	enum sl_mode mode;               /**< --mode=capture */
-	char dir[PATH_MAX];              /**< --dir=PATH, default "." */
-	enum sl_pcap_format format;      /**< --format=pcap|pcapng, default pcapng */
-	uint32_t snaplen;                /**< --snaplen=N, 1..262144, default 262144 */
-	uint64_t rotate_size;            /**< --rotate-size=SIZE, 0 = never, default 1G */
-	uint32_t rotate_seconds;         /**< --rotate-seconds=N, 0 = never (default) */
-	uint16_t burst;                  /**< --burst=N, 1..512, default 32 */
-	uint32_t ring_size;              /**< --ring-size=N, >= 2*burst, <= 1<<24, default 16384 */
-	uint64_t max_packets;            /**< --max-packets=N, 0 = no limit (default) */
-	uint64_t duration_ms;            /**< --duration=SECONDS (fraction allowed), 0 = none */
-	uint32_t stats_period;           /**< --stats-period=SECONDS, 0 = off (default) */
-	char stats_json[PATH_MAX];       /**< --stats-json=FILE, "" = none */
-	uint32_t idle_sleep_us;          /**< --idle-sleep=USEC, 0..1000000, default 0 */
-	bool direct;                     /**< O_DIRECT writes; --no-direct clears it */
+	enum sl_mode mode;          /**< --mode=capture */
+	char dir[PATH_MAX];         /**< --dir=PATH, default "." */
+	enum sl_pcap_format format; /**< --format=pcap|pcapng, default pcapng */
+	uint32_t snaplen;           /**< --snaplen=N, 1..262144, default 262144 */
+	uint64_t rotate_size;       /**< --rotate-size=SIZE, 0 = never, default 1G */
+	uint32_t rotate_seconds;    /**< --rotate-seconds=N, 0 = never (default) */
+	uint16_t burst;             /**< --burst=N, 1..512, default 32 */
+	uint32_t ring_size;         /**< --ring-size=N, >= 2*burst, <= 1<<24, default 16384 */
+	uint64_t max_packets;       /**< --max-packets=N, 0 = no limit (default) */
+	uint64_t duration_ms;       /**< --duration=SECONDS (fraction allowed), 0 = none */
+	uint32_t stats_period;      /**< --stats-period=SECONDS, 0 = off (default) */
+	char stats_json[PATH_MAX];  /**< --stats-json=FILE, "" = none */
+	uint32_t idle_sleep_us;     /**< --idle-sleep=USEC, 0..1000000, default 0 */
+	bool direct;                /**< O_DIRECT writes; --no-direct clears it */
 	uint16_t rx_lcores[SL_MAX_LCORES];     /**< --rx-lcores=LIST */
 	unsigned nb_rx_lcores;                 /**< 0 = not given: split by default */
 	uint16_t writer_lcores[SL_MAX_LCORES]; /**< --writer-lcores=LIST */
 	unsigned nb_writer_lcores;             /**< 0 = not given: split by default */
-	uint64_t write_buffer_size;      /**< --write-buffer=SIZE, multiple of 4K, 64K..64M, default 1M */
-	uint32_t write_buffers;          /**< --write-buffers=N per writer, 4..4096, default 32 */
-	uint32_t uring_depth;            /**< --uring-depth=N, 8..4096, default 128 */
-	uint32_t flush_ms;               /**< --flush-interval=MS, 1..60000, default 1000 */
-	uint16_t nb_rxd;                 /**< --rxd=N, 64..16384, default 1024 */
-	uint32_t nb_mbufs;               /**< --mbufs=N, 0 = sized automatically (default) */
-	bool promiscuous;                /**< --no-promisc clears it (default on) */
-	char name_prefix[64];            /**< --name-prefix=STR (capture file names), [A-Za-z0-9_.-]{1,63}, default "sluice" */
+	uint64_t
+		write_buffer_size; /**< --write-buffer=SIZE, multiple of 4K, 64K..64M, default 1M */
+	uint32_t write_buffers;    /**< --write-buffers=N per writer, 4..4096, default 32 */
+	uint32_t uring_depth;      /**< --uring-depth=N, 8..4096, default 128 */
+	uint32_t flush_ms;         /**< --flush-interval=MS, 1..60000, default 1000 */
+	uint16_t nb_rxd;           /**< --rxd=N, 64..16384, default 1024 */
+	uint32_t nb_mbufs;         /**< --mbufs=N, 0 = sized automatically (default) */
+	bool promiscuous;          /**< --no-promisc clears it (default on) */
+	char name_prefix[64]; /**< --name-prefix=STR (capture file names), [A-Za-z0-9_.-]{1,63},
+				 default "sluice" */
 };
 
 /** Fill @p cfg with every default. */

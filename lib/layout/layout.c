@@ -69,10 +69,11 @@ assign_roles(const struct sl_config *cfg, const struct sl_layout_input *in, stru
 	unsigned nb_rx = cfg->nb_rx_lcores, nb_wr = cfg->nb_writer_lcores;
 
 	if (in->nb_workers < 2) {
-		snprintf(err, errlen,
-			 "capture needs at least 2 worker lcores besides the main one (1 RX, 1 "
-			 "writer); %u given: use e.g. -l 0-2, or --lcores=0@0,1@1,2@1 on fewer CPUs",
-			 in->nb_workers);
+		snprintf(
+			err, errlen,
+			"capture needs at least 2 worker lcores besides the main one (1 RX, 1 "
+			"writer); %u given: use e.g. -l 0-2, or --lcores=0@0,1@1,2@1 on fewer CPUs",
+			in->nb_workers);
 		return -EINVAL;
 	}
 	if (take_list(in, cfg->rx_lcores, nb_rx, "--rx-lcores", out->rx_lcore, err, errlen) < 0 ||
@@ -106,7 +107,8 @@ assign_roles(const struct sl_config *cfg, const struct sl_layout_input *in, stru
 		out->nb_writers = nb_wr;
 	}
 	if (out->nb_rx == 0) {
-		snprintf(err, errlen, "no lcore is left to receive: --writer-lcores takes them all");
+		snprintf(err, errlen,
+			 "no lcore is left to receive: --writer-lcores takes them all");
 		return -EINVAL;
 	}
 	if (out->nb_writers == 0) {
@@ -124,11 +126,11 @@ assign_roles(const struct sl_config *cfg, const struct sl_layout_input *in, stru
 }
 
 int
-sl_layout_plan(const struct sl_config *cfg, const struct sl_layout_input *in,
-	       struct sl_layout *out, char *err, size_t errlen)
+sl_layout_plan(const struct sl_config *cfg, const struct sl_layout_input *in, struct sl_layout *out,
+	       char *err, size_t errlen)
 {
 	unsigned rr_all = 0;
-	unsigned served[SL_MAX_LCORES] = {0};
+	unsigned served[SL_MAX_LCORES] = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	if (in->nb_ports == 0) {
@@ -148,7 +150,8 @@ sl_layout_plan(const struct sl_config *cfg, const struct sl_layout_input *in,
 			if (socket_of(in, out->rx_lcore[r]) == in->port_socket[p])
 				cand[nc++] = (uint16_t)r;
 		if (nc == 0) {
-			warn(out, "port %u is on socket %d but no RX lcore is: packets cross sockets",
+			warn(out,
+			     "port %u is on socket %d but no RX lcore is: packets cross sockets",
 			     in->port_id[p], in->port_socket[p]);
 			for (unsigned r = 0; r < out->nb_rx; r++)
 				cand[nc++] = (uint16_t)r;

@@ -21,8 +21,8 @@
 #include "sl_config.h"
 
 struct sl_layout_input {
-	unsigned nb_workers;                 /**< Enabled lcores except the main one. */
-	uint16_t worker[SL_MAX_LCORES];      /**< Their ids, ascending. */
+	unsigned nb_workers;            /**< Enabled lcores except the main one. */
+	uint16_t worker[SL_MAX_LCORES]; /**< Their ids, ascending. */
 	int worker_socket[SL_MAX_LCORES];
 	unsigned nb_ports;
 	uint16_t port_id[SL_MAX_PORTS];
@@ -32,10 +32,10 @@ struct sl_layout_input {
 
 /** One polled queue. */
 struct sl_layout_queue {
-	uint16_t port;      /**< Port id. */
+	uint16_t port; /**< Port id. */
 	uint16_t queue;
-	uint16_t rx;        /**< Index into sl_layout.rx_lcore. */
-	uint16_t writer;    /**< Index into sl_layout.writer_lcore. */
+	uint16_t rx;     /**< Index into sl_layout.rx_lcore. */
+	uint16_t writer; /**< Index into sl_layout.writer_lcore. */
 };
 
 #define SL_LAYOUT_MAX_QUEUES (SL_MAX_PORTS * 16)
@@ -46,7 +46,7 @@ struct sl_layout {
 	uint16_t rx_lcore[SL_MAX_LCORES];
 	unsigned nb_writers;
 	uint16_t writer_lcore[SL_MAX_LCORES];
-	uint16_t nb_rxq[SL_MAX_PORTS];       /**< Per port index (as in the input). */
+	uint16_t nb_rxq[SL_MAX_PORTS]; /**< Per port index (as in the input). */
 	unsigned nb_queues;
 	struct sl_layout_queue queues[SL_LAYOUT_MAX_QUEUES];
 	unsigned nb_warnings;

@@ -80,8 +80,8 @@ size_t sl_pcap_record_write(enum sl_pcap_format fmt, void *buf, uint64_t ts_ns, 
 			    const struct rte_mbuf *m, uint32_t caplen);
 
 /** Same as sl_pcap_record_write() from a flat buffer of @p caplen bytes, original length @p len. */
-size_t sl_pcap_record_write_flat(enum sl_pcap_format fmt, void *buf, uint64_t ts_ns,
-				 uint32_t iface, const void *data, uint32_t caplen, uint32_t len);
+size_t sl_pcap_record_write_flat(enum sl_pcap_format fmt, void *buf, uint64_t ts_ns, uint32_t iface,
+				 const void *data, uint32_t caplen, uint32_t len);
 
 /** One packet returned by the reader; @p data points into the reader's input. */
 struct sl_pcap_packet {
@@ -99,16 +99,16 @@ struct sl_pcap_packet {
 struct sl_pcap_reader {
 	const uint8_t *base;
 	size_t size;
-	size_t offset;     /**< Where the next block or record starts. */
-	size_t good_end;   /**< End of the last complete, valid record or block. */
+	size_t offset;   /**< Where the next block or record starts. */
+	size_t good_end; /**< End of the last complete, valid record or block. */
 	enum sl_pcap_format format;
-	int swapped;       /**< Input is of the other byte order. */
-	uint32_t snaplen;  /**< pcap global snaplen. */
+	int swapped;      /**< Input is of the other byte order. */
+	uint32_t snaplen; /**< pcap global snaplen. */
 	unsigned nb_ifaces;
 	uint32_t if_snaplen[SL_PCAP_READER_MAX_IFACES];
 	uint8_t if_tsresol[SL_PCAP_READER_MAX_IFACES];
-	uint64_t packets;  /**< Packets returned so far. */
-	char error[160];   /**< Why the last call failed. */
+	uint64_t packets; /**< Packets returned so far. */
+	char error[160];  /**< Why the last call failed. */
 };
 
 /**

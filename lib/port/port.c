@@ -9,7 +9,7 @@
 #include "sl_port.h"
 
 RTE_LOG_REGISTER(sl_logtype_port, sluice.port, INFO);
-#define PORT_LOG(level, fmt, ...) \
+#define PORT_LOG(level, fmt, ...)                                                                  \
 	rte_log(RTE_LOG_##level, sl_logtype_port, "port: " fmt, ##__VA_ARGS__)
 
 int
@@ -39,7 +39,8 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
 			info.flow_type_rss_offloads;
 	} else if (conf->nb_rxq > 1) {
-		PORT_LOG(WARNING, "port %u (%s) has no RSS; its %u queues are filled by the device\n",
+		PORT_LOG(WARNING,
+			 "port %u (%s) has no RSS; its %u queues are filled by the device\n",
 			 port_id, info.driver_name, conf->nb_rxq);
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)

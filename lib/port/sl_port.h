@@ -17,9 +17,9 @@
 #include "sl_stats.h"
 
 struct sl_port_conf {
-	uint16_t nb_rxq;        /**< RX queues (one per RX lcore serving the port). */
-	uint16_t nb_txq;        /**< TX queues (0 in capture mode). */
-	uint16_t nb_rxd;        /**< RX descriptors per queue (adjusted to the device). */
+	uint16_t nb_rxq; /**< RX queues (one per RX lcore serving the port). */
+	uint16_t nb_txq; /**< TX queues (0 in capture mode). */
+	uint16_t nb_rxd; /**< RX descriptors per queue (adjusted to the device). */
 	uint16_t nb_txd;
 	bool promiscuous;
 	struct rte_mempool *pool; /**< mbufs for the RX queues. */

@@ -31,12 +31,12 @@ struct sl_rx_lcore {
 	struct sl_rx_queue q[SL_MAX_PORTS];
 	unsigned nb_q;
 	uint16_t burst;
-	uint32_t idle_sleep_us;  /**< Sleep after an idle round; 0 = busy poll. */
-	int ts_offset;           /**< mbuf dynfield for the RX TSC. */
+	uint32_t idle_sleep_us; /**< Sleep after an idle round; 0 = busy poll. */
+	int ts_offset;          /**< mbuf dynfield for the RX TSC. */
 	struct sl_rx_stats *stats;
-	const int *stop;         /**< Set (atomically) by the control lcore. */
-	int *running;            /**< Decremented (release) when this lcore exits. */
-	uint64_t *budget;        /**< Packets left under --max-packets, or NULL. */
+	const int *stop;  /**< Set (atomically) by the control lcore. */
+	int *running;     /**< Decremented (release) when this lcore exits. */
+	uint64_t *budget; /**< Packets left under --max-packets, or NULL. */
 };
 
 /**

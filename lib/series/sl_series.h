@@ -26,11 +26,11 @@
 
 struct sl_series {
 	char prefix[64];
-	const char *ext;        /**< "pcap" or "pcapng". */
-	unsigned writer;        /**< Writer index shown in names. */
-	uint64_t next_seq;      /**< Sequence number of the next file, from 1. */
-	uint64_t rotate_size;   /**< Rotate once a file holds this many bytes; 0 = never. */
-	uint64_t rotate_ns;     /**< Rotate once a file is this old; 0 = never. */
+	const char *ext;      /**< "pcap" or "pcapng". */
+	unsigned writer;      /**< Writer index shown in names. */
+	uint64_t next_seq;    /**< Sequence number of the next file, from 1. */
+	uint64_t rotate_size; /**< Rotate once a file holds this many bytes; 0 = never. */
+	uint64_t rotate_ns;   /**< Rotate once a file is this old; 0 = never. */
 };
 
 /**
@@ -48,8 +48,8 @@ int sl_series_init(struct sl_series *s, const char *prefix, const char *ext, uns
  *
  * @return 0, or -ENAMETOOLONG.
  */
-int sl_series_name(const struct sl_series *s, uint64_t seq, uint64_t start_ns, bool part,
-		   char *buf, size_t len);
+int sl_series_name(const struct sl_series *s, uint64_t seq, uint64_t start_ns, bool part, char *buf,
+		   size_t len);
 
 /** Whether a file of @p size bytes opened at @p start_ns must be closed by its size. */
 static inline bool

@@ -31,12 +31,12 @@
 
 /** Counters of one RX lcore for one port; written by that lcore only. */
 struct sl_rx_port_stats {
-	uint64_t received;  /**< Packets returned by rte_eth_rx_burst(). */
-	uint64_t bytes;     /**< Their wire length (pkt_len), bytes. */
-	uint64_t filtered;  /**< Rejected by the capture filter (not a drop). */
-	uint64_t ring_full; /**< Dropped: the ring towards the writer was full. */
-	uint64_t writer_nobuf; /**< Dropped: the ring was full because its writer had
-				 *   no free buffer (disk backlog). */
+	uint64_t received;     /**< Packets returned by rte_eth_rx_burst(). */
+	uint64_t bytes;        /**< Their wire length (pkt_len), bytes. */
+	uint64_t filtered;     /**< Rejected by the capture filter (not a drop). */
+	uint64_t ring_full;    /**< Dropped: the ring towards the writer was full. */
+	/** Dropped: the ring was full because its writer had no free buffer (disk backlog). */
+	uint64_t writer_nobuf;
 };
 
 /** Counters of one RX lcore. */
@@ -49,49 +49,49 @@ struct sl_rx_stats {
 
 /** Counters of one writer for one port; written by that writer only. */
 struct sl_writer_port_stats {
-	uint64_t dequeued;    /**< Packets taken from the rings. */
-	uint64_t written;     /**< Records whose bytes are on disk (write completed). */
+	uint64_t dequeued;      /**< Packets taken from the rings. */
+	uint64_t written;       /**< Records whose bytes are on disk (write completed). */
 	uint64_t written_bytes; /**< Captured bytes of those records. */
-	uint64_t nobuf;       /**< Dropped: no free write buffer (disk backlog). */
-	uint64_t write_error; /**< Dropped: the disk refused their write (EIO, ENOSPC). */
-	uint64_t truncated;   /**< Records cut to snaplen (written, not dropped). */
+	uint64_t nobuf;         /**< Dropped: no free write buffer (disk backlog). */
+	uint64_t write_error;   /**< Dropped: the disk refused their write (EIO, ENOSPC). */
+	uint64_t truncated;     /**< Records cut to snaplen (written, not dropped). */
 };
 
 /** I/O engine counters of one writer (lib/uring). */
 struct sl_io_stats {
-	uint64_t submit_calls;  /**< io_uring_submit() calls that submitted something. */
-	uint64_t sqes;          /**< SQEs submitted. */
-	uint64_t max_batch;     /**< Largest single submission. */
-	uint64_t writes;        /**< Write operations completed successfully. */
-	uint64_t write_bytes;   /**< Bytes they wrote, padding included. */
-	uint64_t short_writes;  /**< Short writes re-queued for the remainder. */
-	uint64_t retries;       /**< -EAGAIN/-EINTR re-queued. */
-	uint64_t errors;        /**< Operations that failed for good. */
-	uint64_t enospc;        /**< ... of which with ENOSPC. */
-	uint64_t fsyncs;        /**< fsync operations completed. */
-	uint64_t sq_full;       /**< Times the SQ was full and ops waited. */
-	uint64_t inflight;      /**< Gauge: operations in the kernel now. */
-	uint64_t pending;       /**< Gauge: operations queued, not yet in the SQ. */
-	uint64_t lat_count;     /**< Write latencies measured (queue to completion). */
+	uint64_t submit_calls; /**< io_uring_submit() calls that submitted something. */
+	uint64_t sqes;         /**< SQEs submitted. */
+	uint64_t max_batch;    /**< Largest single submission. */
+	uint64_t writes;       /**< Write operations completed successfully. */
+	uint64_t write_bytes;  /**< Bytes they wrote, padding included. */
+	uint64_t short_writes; /**< Short writes re-queued for the remainder. */
+	uint64_t retries;      /**< -EAGAIN/-EINTR re-queued. */
+	uint64_t errors;       /**< Operations that failed for good. */
+	uint64_t enospc;       /**< ... of which with ENOSPC. */
+	uint64_t fsyncs;       /**< fsync operations completed. */
+	uint64_t sq_full;      /**< Times the SQ was full and ops waited. */
+	uint64_t inflight;     /**< Gauge: operations in the kernel now. */
+	uint64_t pending;      /**< Gauge: operations queued, not yet in the SQ. */
+	uint64_t lat_count;    /**< Write latencies measured (queue to completion). */
 	uint64_t lat_sum_ns;
 	uint64_t lat_max_ns;
-	int last_errno;         /**< errno of the most recent failure. */
+	int last_errno; /**< errno of the most recent failure. */
 };
 
 /** Counters of one writer lcore. */
 struct sl_writer_stats {
 	struct sl_writer_port_stats port[SL_MAX_PORTS];
 	struct sl_io_stats io;
-	uint64_t file_bytes;      /**< Bytes of finished files (after trimming padding). */
+	uint64_t file_bytes; /**< Bytes of finished files (after trimming padding). */
 	uint64_t files_opened;
-	uint64_t files_closed;    /**< Finished, fsynced and renamed to the final name. */
-	uint64_t file_errors;     /**< Files cut short or removed after an I/O error. */
-	uint64_t partial_flushes; /**< Buffers written early by --flush-interval. */
+	uint64_t files_closed;      /**< Finished, fsynced and renamed to the final name. */
+	uint64_t file_errors;       /**< Files cut short or removed after an I/O error. */
+	uint64_t partial_flushes;   /**< Buffers written early by --flush-interval. */
 	uint64_t buffers_in_flight; /**< Gauge: write buffers handed to the kernel. */
-	uint64_t buffers_free;    /**< Gauge: write buffers free. */
+	uint64_t buffers_free;      /**< Gauge: write buffers free. */
 	uint64_t busy_polls;
 	uint64_t idle_polls;
-	uint64_t backlog_polls;   /**< Polls that took nothing: no free buffer. */
+	uint64_t backlog_polls; /**< Polls that took nothing: no free buffer. */
 } __attribute__((aligned(64)));
 
 /** The NIC's own counters of one port (rte_eth_stats). */

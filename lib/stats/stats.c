@@ -83,15 +83,15 @@ static void
 json_nic(FILE *f, const struct sl_nic_stats *n)
 {
 	fprintf(f,
-		"\"nic\": {\"ipackets\": %" PRIu64 ", \"ibytes\": %" PRIu64 ", \"imissed\": %" PRIu64
-		", \"rx_nombuf\": %" PRIu64 ", \"ierrors\": %" PRIu64 "}",
+		"\"nic\": {\"ipackets\": %" PRIu64 ", \"ibytes\": %" PRIu64
+		", \"imissed\": %" PRIu64 ", \"rx_nombuf\": %" PRIu64 ", \"ierrors\": %" PRIu64 "}",
 		n->ipackets, n->ibytes, n->imissed, n->rx_nombuf, n->ierrors);
 }
 
 int
 sl_stats_json(FILE *f, const struct sl_stats_view *v)
 {
-	struct sl_nic_stats nic_total = {0};
+	struct sl_nic_stats nic_total = { 0 };
 	struct sl_fate total, x;
 
 	sl_stats_fate(v, -1, &total);
@@ -149,14 +149,15 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 			", \"drops\": {\"writer_nobuf\": %" PRIu64 ", \"write_error\": %" PRIu64 "}"
 			", \"file_bytes\": %" PRIu64 ", \"files_opened\": %" PRIu64
 			", \"files_closed\": %" PRIu64 ", \"file_errors\": %" PRIu64
-			", \"partial_flushes\": %" PRIu64 ",\n     \"io\": {\"submit_calls\": %" PRIu64
-			", \"sqes\": %" PRIu64 ", \"max_batch\": %" PRIu64 ", \"writes\": %" PRIu64
+			", \"partial_flushes\": %" PRIu64
+			",\n     \"io\": {\"submit_calls\": %" PRIu64 ", \"sqes\": %" PRIu64
+			", \"max_batch\": %" PRIu64 ", \"writes\": %" PRIu64
 			", \"write_bytes\": %" PRIu64 ", \"short_writes\": %" PRIu64
 			", \"retries\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"enospc\": %" PRIu64
 			", \"fsyncs\": %" PRIu64 ", \"sq_full\": %" PRIu64
 			", \"write_latency_avg_us\": %.1f, \"write_latency_max_us\": %.1f}}",
-			i ? "," : "", i, v->writer_lcore[i], x.written, x.written_bytes, x.truncated,
-			x.writer_nobuf, x.write_error, w->file_bytes, w->files_opened,
+			i ? "," : "", i, v->writer_lcore[i], x.written, x.written_bytes,
+			x.truncated, x.writer_nobuf, x.write_error, w->file_bytes, w->files_opened,
 			w->files_closed, w->file_errors, w->partial_flushes, io->submit_calls,
 			io->sqes, io->max_batch, io->writes, io->write_bytes, io->short_writes,
 			io->retries, io->errors, io->enospc, io->fsyncs, io->sq_full,

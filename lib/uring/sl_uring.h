@@ -29,12 +29,12 @@
 struct sl_uring;
 
 struct sl_uring_params {
-	unsigned depth;          /**< SQ entries (rounded up to a power of two by the kernel). */
-	unsigned max_files;      /**< Size of the registered file table. */
-	unsigned max_ops;        /**< Operations that may be queued or in flight at once. */
-	struct sl_bufpool *pool; /**< Buffers to register; NULL for none. */
+	unsigned depth;            /**< SQ entries (rounded up to a power of two by the kernel). */
+	unsigned max_files;        /**< Size of the registered file table. */
+	unsigned max_ops;          /**< Operations that may be queued or in flight at once. */
+	struct sl_bufpool *pool;   /**< Buffers to register; NULL for none. */
 	struct sl_io_stats *stats; /**< Counters to update; required. */
-	uint64_t tsc_hz;         /**< TSC rate for latency figures; 0 disables them. */
+	uint64_t tsc_hz;           /**< TSC rate for latency figures; 0 disables them. */
 };
 
 /** Called once per finished operation: @p res is bytes written (all of them) or -errno. */

@@ -12,8 +12,7 @@
 #include "sl_uring.h"
 
 RTE_LOG_REGISTER(sl_logtype_uring, sluice.uring, INFO);
-#define URING_LOG(level, ...) \
-	rte_log(RTE_LOG_##level, sl_logtype_uring, "uring: " __VA_ARGS__)
+#define URING_LOG(level, ...) rte_log(RTE_LOG_##level, sl_logtype_uring, "uring: " __VA_ARGS__)
 
 enum op_kind {
 	OP_WRITE = 0,
@@ -28,8 +27,8 @@ struct op {
 	uint8_t kind;
 	uint8_t datasync;
 	uint8_t stalls;
-	uint8_t fixed_fd;  /* fd below is a slot of the registered table */
-	int fd;            /* slot or descriptor */
+	uint8_t fixed_fd; /* fd below is a slot of the registered table */
+	int fd;           /* slot or descriptor */
 	int buf_idx;
 	unsigned align;
 	const uint8_t *addr;
@@ -38,11 +37,11 @@ struct op {
 	uint64_t offset;
 	uint64_t cookie;
 	uint64_t tsc_queued;
-	uint32_t next;     /* pending list or free list link */
+	uint32_t next; /* pending list or free list link */
 };
 
 struct file_slot {
-	int fd;            /* -1 when free */
+	int fd; /* -1 when free */
 	unsigned align;
 };
 
