@@ -31,10 +31,10 @@
 
 /** Counters of one RX lcore for one port; written by that lcore only. */
 struct sl_rx_port_stats {
-	uint64_t received;     /**< Packets returned by rte_eth_rx_burst(). */
-	uint64_t bytes;        /**< Their wire length (pkt_len), bytes. */
-	uint64_t filtered;     /**< Rejected by the capture filter (not a drop). */
-	uint64_t ring_full;    /**< Dropped: the ring towards the writer was full. */
+	uint64_t received;  /**< Packets returned by rte_eth_rx_burst(). */
+	uint64_t bytes;     /**< Their wire length (pkt_len), bytes. */
+	uint64_t filtered;  /**< Rejected by the capture filter (not a drop). */
+	uint64_t ring_full; /**< Dropped: the ring towards the writer was full. */
 	/** Dropped: the ring was full because its writer had no free buffer (disk backlog). */
 	uint64_t writer_nobuf;
 };
