@@ -94,6 +94,7 @@ struct sl_capture {
 	unsigned dir_syncs;
 	size_t header_size;
 	uint8_t header[4096];
+	struct sl_pcap_iface ifaces[SL_MAX_PORTS]; /* own copy; snaplen may change */
 	struct wbuf *bufs;
 	struct cfile files[MAX_FILES];
 	uint32_t cur_file;
@@ -110,15 +111,32 @@ buf_of(struct sl_capture *c, uint32_t i)
 	return &c->bufs[i];
 }
 
+/* The slack past each buffer holds the largest record any snaplen that fits
+ * the buffer can produce, so that snaplen and format can change while the
+ * writer runs without reallocating. */
+static size_t
+slack_size(size_t buf_size)
+{
+	size_t max_snap = buf_size - SL_PCAPNG_EPB_OVERHEAD;
+
+	if (max_snap > SL_PCAP_MAX_SNAPLEN)
+		max_snap = SL_PCAP_MAX_SNAPLEN;
+	return sl_pcap_record_size(SL_PCAP_FORMAT_PCAPNG, (uint32_t)max_snap);
+}
+
 size_t
 sl_capture_mem_size(const struct sl_capture_params *p)
 {
-	size_t slack = sl_pcap_record_size(p->format, p->snaplen);
-
-	return sl_bufpool_mem_size(p->buf_size, slack, p->nb_bufs);
+	return sl_bufpool_mem_size(p->buf_size, slack_size(p->buf_size), p->nb_bufs);
 }
 
 static void on_io_done(void *arg, uint64_t cookie, int res);
+
+static const char *
+format_ext(enum sl_pcap_format fmt)
+{
+	return fmt == SL_PCAP_FORMAT_PCAP ? "pcap" : "pcapng";
+}
 
 struct sl_capture *
 sl_capture_create(const struct sl_capture_params *p, int *err)
@@ -128,9 +146,14 @@ sl_capture_create(const struct sl_capture_params *p, int *err)
 	size_t slack, mem;
 	int rc;
 
-	slack = sl_pcap_record_size(p->format, p->snaplen);
-	if (p->stats == NULL || p->clock == NULL || p->nb_bufs < 2 || p->buf_size < slack ||
-	    p->buf_size % SL_DIRECT_ALIGN != 0 || p->snaplen == 0 || p->nb_ifaces == 0 ||
+	if (p->buf_size <= SL_PCAPNG_EPB_OVERHEAD) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	slack = slack_size(p->buf_size);
+	if (p->stats == NULL || p->clock == NULL || p->nb_bufs < 2 ||
+	    p->buf_size < sl_pcap_record_size(p->format, p->snaplen) ||
+	    p->buf_size % SL_DIRECT_ALIGN != 0 || p->snaplen == 0 || p->nb_ifaces == 0 || p->nb_ifaces > SL_MAX_PORTS ||
 	    p->buf_size > UINT32_MAX / 2 || p->nb_bufs >= NONE) {
 		*err = -EINVAL;
 		return NULL;
@@ -148,19 +171,23 @@ sl_capture_create(const struct sl_capture_params *p, int *err)
 	for (unsigned i = 0; i < MAX_FILES; i++)
 		c->files[i].fd = -1;
 
-	c->header_size = sl_pcap_header_size(p->format, p->ifaces, p->nb_ifaces);
+	for (unsigned i = 0; i < p->nb_ifaces; i++) {
+		c->ifaces[i] = p->ifaces[i];
+		c->ifaces[i].snaplen = p->snaplen;
+	}
+	c->header_size = sl_pcap_header_size(p->format, c->ifaces, p->nb_ifaces);
 	if (c->header_size > sizeof(c->header) || c->header_size > p->buf_size) {
 		rc = -EINVAL;
 		goto fail;
 	}
-	sl_pcap_header_write(p->format, c->header, p->ifaces, p->nb_ifaces);
+	sl_pcap_header_write(p->format, c->header, c->ifaces, p->nb_ifaces);
 
-	rc = sl_series_init(&c->series, p->prefix,
-			    sl_pcap_record_size(p->format, 0) == SL_PCAP_RECORD_HDR ? "pcap"
-										    : "pcapng",
-			    p->writer_id, p->rotate_size, p->rotate_ns);
+	rc = sl_series_init(&c->series, p->prefix, format_ext(p->format), p->writer_id,
+			    p->rotate_size, p->rotate_ns);
 	if (rc < 0)
 		goto fail;
+	if (p->first_seq > 1)
+		c->series.next_seq = p->first_seq;
 
 	c->dirfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0) {
@@ -782,6 +809,37 @@ sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 	return 0;
 }
 
+int
+sl_capture_reconfigure(struct sl_capture *c, enum sl_pcap_format format, uint32_t snaplen,
+		       uint64_t rotate_size, uint64_t rotate_ns)
+{
+	size_t hdr;
+
+	if (snaplen == 0 || sl_pcap_record_size(SL_PCAP_FORMAT_PCAPNG, snaplen) > c->p.buf_size)
+		return -EINVAL;
+	c->p.format = format;
+	c->p.snaplen = snaplen;
+	for (unsigned i = 0; i < c->p.nb_ifaces; i++)
+		c->ifaces[i].snaplen = snaplen;
+	hdr = sl_pcap_header_size(format, c->ifaces, c->p.nb_ifaces);
+	if (hdr > sizeof(c->header))
+		return -EINVAL;
+	/* Every file holds one format and one snaplen: start a new one. */
+	file_close_current(c);
+	c->header_size = sl_pcap_header_write(format, c->header, c->ifaces, c->p.nb_ifaces);
+	c->series.ext = format_ext(format);
+	c->series.rotate_size = rotate_size;
+	c->series.rotate_ns = rotate_ns;
+	c->ready_record = (uint32_t)sl_pcap_record_size(format, snaplen < 9216 ? snaplen : 9216);
+	return 0;
+}
+
+uint64_t
+sl_capture_next_seq(const struct sl_capture *c)
+{
+	return c->series.next_seq;
+}
+
 unsigned
 sl_capture_outstanding(const struct sl_capture *c)
 {
@@ -814,6 +872,7 @@ sl_capture_lcore_main(void *arg)
 	struct rte_mbuf *pkts[WRITER_MAX_BURST];
 	unsigned burst = w->burst > WRITER_MAX_BURST ? WRITER_MAX_BURST : w->burst;
 	struct sl_capture *c;
+	unsigned gen;
 	int rc = 0;
 
 	c = sl_capture_create(&w->params, &rc);
@@ -826,11 +885,21 @@ sl_capture_lcore_main(void *arg)
 	/* Set the writer's clock before the first burst, which would otherwise open its
 	 * first file (and stamp packets) at time 0. */
 	sl_capture_poll(c, sl_clock_ns(w->params.clock, rte_rdtsc()));
+	gen = __atomic_load_n(&w->live_gen, __ATOMIC_ACQUIRE);
 
 	for (;;) {
 		unsigned got = 0;
 		uint64_t now;
-		bool ready = sl_capture_room(c) > 0;
+		bool ready;
+
+		if (unlikely(__atomic_load_n(&w->live_gen, __ATOMIC_ACQUIRE) != gen)) {
+			gen = __atomic_load_n(&w->live_gen, __ATOMIC_ACQUIRE);
+			if (sl_capture_reconfigure(c, w->live.format, w->live.snaplen,
+						   w->live.rotate_size, w->live.rotate_ns) < 0)
+				CAP_LOG(ERR, "writer %u: snaplen %u does not fit a buffer\n",
+					w->params.writer_id, w->live.snaplen);
+		}
+		ready = sl_capture_room(c) > 0;
 
 		if (ready != !w->backlog)
 			__atomic_store_n(&w->backlog, !ready, __ATOMIC_RELAXED);
@@ -871,6 +940,8 @@ sl_capture_lcore_main(void *arg)
 			sl_capture_idle_wait(c, w->idle_sleep_us);
 	}
 	rc = sl_capture_finish(c, 120000);
+	/* A later start continues the series. */
+	w->params.first_seq = sl_capture_next_seq(c);
 	sl_capture_destroy(c);
 	w->error = rc;
 	__atomic_store_n(&w->state, rc == 0 ? SL_CAPTURE_LCORE_DONE : SL_CAPTURE_LCORE_FAILED,

@@ -55,6 +55,7 @@ struct sl_capture_params {
 	const struct sl_clock *clock;
 	uint64_t tsc_hz;
 	int ts_offset; /**< mbuf dynfield holding the RX TSC; < 0: stamp on arrival here. */
+	uint64_t first_seq; /**< Sequence number of the first file (0 or 1: start at 1). */
 	struct sl_writer_stats *stats;
 };
 
@@ -94,6 +95,18 @@ int sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms);
 /** Free the writer (after sl_capture_finish()). */
 void sl_capture_destroy(struct sl_capture *c);
 
+/**
+ * Change format, snaplen and rotation while running: the current file is
+ * finished and the next one uses the new settings.
+ *
+ * @return 0, or -EINVAL if a record of @p snaplen does not fit a buffer.
+ */
+int sl_capture_reconfigure(struct sl_capture *c, enum sl_pcap_format format, uint32_t snaplen,
+			   uint64_t rotate_size, uint64_t rotate_ns);
+
+/** Sequence number the next file will get. */
+uint64_t sl_capture_next_seq(const struct sl_capture *c);
+
 /** Operations queued or in the kernel. */
 unsigned sl_capture_outstanding(const struct sl_capture *c);
 
@@ -122,6 +135,16 @@ struct sl_capture_lcore {
 	int state;              /**< enum sl_capture_lcore_state (atomic). */
 	uint8_t backlog;        /**< 1 while out of buffers (atomic; read by RX lcores). */
 	int error;              /**< -errno when FAILED. */
+	/** Settings the control lcore changes while the writer runs: it writes
+	 * them, then increments live_gen (release); the writer applies them at
+	 * its next loop when it sees a new generation (acquire). */
+	struct {
+		enum sl_pcap_format format;
+		uint32_t snaplen;
+		uint64_t rotate_size;
+		uint64_t rotate_ns;
+	} live;
+	unsigned live_gen;
 };
 
 /**
