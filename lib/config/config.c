@@ -19,6 +19,7 @@
  * never confuses them with a short option. */
 enum option_id {
 	OPT_HELP = 'h',
+	OPT_INTERACTIVE = 'i',
 	OPT_MODE = 256,
 	OPT_DIR,
 	OPT_FORMAT,
@@ -43,6 +44,8 @@ enum option_id {
 	OPT_MBUFS,
 	OPT_NO_PROMISC,
 	OPT_NAME_PREFIX,
+	OPT_CMDLINE_FILE,
+	OPT_FILTER,
 };
 
 static const struct option long_options[] = {
@@ -71,6 +74,9 @@ static const struct option long_options[] = {
 	{ "mbufs", required_argument, NULL, OPT_MBUFS },
 	{ "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
 	{ "name-prefix", required_argument, NULL, OPT_NAME_PREFIX },
+	{ "interactive", no_argument, NULL, OPT_INTERACTIVE },
+	{ "cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE },
+	{ "filter", required_argument, NULL, OPT_FILTER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -320,6 +326,11 @@ handle_option(struct sl_config *cfg, int id, const struct arg *a)
 		return number_zero_or(a, 1024, 1u << 24, &cfg->nb_mbufs);
 	case OPT_NAME_PREFIX:
 		return name_prefix(a, cfg->name_prefix, sizeof(cfg->name_prefix));
+	case OPT_CMDLINE_FILE:
+		return path(a, cfg->cmdline_file, sizeof(cfg->cmdline_file));
+	case OPT_FILTER:
+		/* Compiled by the app, which reports syntax errors with libpcap's words. */
+		return path(a, cfg->filter, sizeof(cfg->filter));
 	}
 	return report(a->err, a->errlen, "--%s is not handled", a->name);
 }
@@ -414,7 +425,7 @@ sl_config_parse(struct sl_config *cfg, int argc, char **argv, char *err, size_t 
 		const char *current;
 		struct arg a;
 
-		id = getopt_long(argc, argv, "+:h", long_options, NULL);
+		id = getopt_long(argc, argv, "+:hi", long_options, NULL);
 		if (id == -1)
 			break;
 		/* getopt has moved past the option (and its separate value, if any). */
@@ -428,10 +439,13 @@ sl_config_parse(struct sl_config *cfg, int argc, char **argv, char *err, size_t 
 		case OPT_NO_PROMISC:
 			cfg->promiscuous = false;
 			continue;
+		case OPT_INTERACTIVE:
+			cfg->interactive = true;
+			continue;
 		case ':':
 			return report(err, errlen, "--%s needs a value", option_name(optopt));
 		case '?':
-			if (optopt == OPT_HELP || optopt >= OPT_MODE)
+			if (optopt == OPT_HELP || optopt == OPT_INTERACTIVE || optopt >= OPT_MODE)
 				return report(err, errlen, "--%s takes no value",
 					      option_name(optopt));
 			if (optopt != 0)
@@ -554,6 +568,12 @@ sl_config_usage(FILE *f, const char *prog)
 		"  --name-prefix=STR       prefix of the capture file names, 1..63 of\n"
 		"                          [A-Za-z0-9_.-] (default %s)\n",
 		d.name_prefix);
+
+	fprintf(f, "\nControl and filtering:\n");
+	fprintf(f, "  -i, --interactive       open the sluice> prompt; ingest waits for 'start'\n"
+		   "  --cmdline-file=FILE     run the commands in FILE first (as testpmd does)\n"
+		   "  --filter=EXPR           capture only frames matching EXPR, in libpcap\n"
+		   "                          syntax as tcpdump takes it (default: all)\n");
 
 	fprintf(f, "\nStopping and statistics:\n");
 	fprintf(f,

@@ -48,8 +48,11 @@ struct sl_config {
 	uint16_t nb_rxd;           /**< --rxd=N, 64..16384, default 1024 */
 	uint32_t nb_mbufs;         /**< --mbufs=N, 0 = sized automatically (default) */
 	bool promiscuous;          /**< --no-promisc clears it (default on) */
-	char name_prefix[64]; /**< --name-prefix=STR (capture file names), [A-Za-z0-9_.-]{1,63},
-				 default "sluice" */
+	/** --name-prefix=STR (capture file names), [A-Za-z0-9_.-]{1,63}, default "sluice" */
+	char name_prefix[64];
+	bool interactive;            /**< -i: the sluice> prompt; ingest waits for start */
+	char cmdline_file[PATH_MAX]; /**< --cmdline-file=FILE: commands run before the prompt */
+	char filter[4096];           /**< --filter=EXPR: libpcap capture filter, "" = none */
 };
 
 /** Fill @p cfg with every default. */

@@ -239,6 +239,22 @@ test_sizes(void **state)
 }
 
 static void
+test_control_options(void **state)
+{
+	assert_false(cfg.interactive);
+	assert_string_equal(cfg.filter, "");
+	parses(PARSE("-i", "--cmdline-file=/tmp/cmds", "--filter=udp and port 7400"));
+	assert_true(cfg.interactive);
+	assert_string_equal(cfg.cmdline_file, "/tmp/cmds");
+	assert_string_equal(cfg.filter, "udp and port 7400");
+	parses(PARSE("--interactive", "--filter", "tcp"));
+	assert_string_equal(cfg.filter, "tcp");
+	fails_with(PARSE("--filter="), "--filter needs a value");
+	fails_with(PARSE("-i=1"), "unknown option '-='");
+	fails_with(PARSE("--interactive=yes"), "--interactive takes no value");
+}
+
+static void
 test_duration(void **state)
 {
 	parses(PARSE("--duration=0"));
@@ -580,6 +596,7 @@ main(void)
 		cmocka_unit_test(test_long_paths),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_control_options),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_flags_and_strings),
 		cmocka_unit_test(test_lcore_lists),
