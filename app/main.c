@@ -23,7 +23,9 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "app.h"
 #include "sl_capture.h"
+#include "sl_filter.h"
 #include "sl_common.h"
 #include "sl_config.h"
 #include "sl_layout.h"
@@ -31,39 +33,16 @@
 #include "sl_port.h"
 #include "sl_rx.h"
 #include "sl_stats.h"
+#include "sl_telemetry.h"
 
 RTE_LOG_REGISTER(sl_logtype_app, sluice.app, INFO);
 #define APP_LOG(level, fmt, ...)                                                                   \
 	rte_log(RTE_LOG_##level, sl_logtype_app, "sluice: " fmt, ##__VA_ARGS__)
 
 #define MBUF_CACHE 256
-#define MAX_SOCKETS 8
+#define MAX_SOCKETS SL_APP_MAX_SOCKETS
 
 static volatile sig_atomic_t quit_signal;
-
-struct app {
-	struct sl_config cfg;
-	struct sl_layout layout;
-	struct sl_clock clock;
-	uint64_t tsc_hz;
-	int ts_offset;
-	unsigned nb_ports;
-	uint16_t port_ids[SL_MAX_PORTS];
-	char port_names[SL_MAX_PORTS][RTE_ETH_NAME_MAX_LEN];
-	struct sl_pcap_iface ifaces[SL_MAX_PORTS];
-	struct rte_mempool *pools[MAX_SOCKETS];
-	struct sl_rx_lcore *rx[SL_MAX_LCORES];
-	struct sl_rx_stats *rx_stats[SL_MAX_LCORES];
-	struct sl_capture_lcore *wr[SL_MAX_LCORES];
-	struct sl_writer_stats *wr_stats[SL_MAX_LCORES];
-	void *wr_mem[SL_MAX_LCORES];
-	struct rte_ring *rings[SL_MAX_LCORES][SL_MAX_LCORES]; /* [rx][writer] */
-	int stop;
-	int rx_running;
-	uint64_t budget;
-	uint64_t start_tsc;
-	bool ports_started[SL_MAX_PORTS];
-};
 
 static void
 on_signal(int sig)
@@ -193,7 +172,7 @@ start_ports(struct app *a)
 	char err[256];
 
 	for (unsigned p = 0; p < a->nb_ports; p++) {
-		if (a->layout.nb_rxq[p] == 0)
+		if (a->layout.nb_rxq[p] == 0 || a->ports_started[p])
 			continue;
 		if (sl_port_start(a->port_ids[p], a->cfg.promiscuous, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sluice: error: %s\n", err);
@@ -227,6 +206,8 @@ create_rings_and_lcores(struct app *a)
 		a->rx[r]->stop = &a->stop;
 		a->rx[r]->running = &a->rx_running;
 		a->rx[r]->budget = c->max_packets ? &a->budget : NULL;
+		a->rx[r]->filter = a->filter;
+		a->rx[r]->reader_id = r;
 	}
 	for (unsigned w = 0; w < l->nb_writers; w++) {
 		unsigned lc = l->writer_lcore[w];
@@ -308,8 +289,8 @@ create_rings_and_lcores(struct app *a)
 	return 0;
 }
 
-static void
-fill_view(struct app *a, struct sl_stats_view *v)
+void
+app_fill_view(struct app *a, struct sl_stats_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	v->mode = "capture";
@@ -332,44 +313,72 @@ fill_view(struct app *a, struct sl_stats_view *v)
 	}
 }
 
-/* One line per port and per writer with rates since the last call. */
-static void
-print_period(struct app *a, struct sl_fate *prev, uint64_t *prev_bytes, double dt)
+void
+app_print_period(struct app *a)
 {
+	uint64_t now = rte_rdtsc();
+	double dt = (double)(now - a->last_print) / (double)a->tsc_hz;
 	struct sl_stats_view v;
-	struct sl_fate now;
+	struct sl_fate f;
 
-	fill_view(a, &v);
+	if (dt <= 0)
+		dt = 1e-9;
+	app_fill_view(a, &v);
 	for (unsigned i = 0; i < a->nb_ports; i++) {
-		sl_stats_fate(&v, a->port_ids[i], &now);
+		sl_stats_fate(&v, a->port_ids[i], &f);
 		printf("[%8.1fs] port %u: rx %" PRIu64 " (%.3f Mpps)  written %" PRIu64
 		       "  drops ring_full %" PRIu64 " writer_nobuf %" PRIu64 " write_error %" PRIu64
 		       "  nic imissed %" PRIu64 " rx_nombuf %" PRIu64 "\n",
-		       v.elapsed_s, a->port_ids[i], now.received,
-		       (double)(now.received - prev[i].received) / dt / 1e6, now.written,
-		       now.ring_full, now.writer_nobuf, now.write_error, v.nic[i].imissed,
+		       v.elapsed_s, a->port_ids[i], f.received,
+		       (double)(f.received - a->prev_port[i].received) / dt / 1e6, f.written,
+		       f.ring_full, f.writer_nobuf, f.write_error, v.nic[i].imissed,
 		       v.nic[i].rx_nombuf);
-		prev[i] = now;
+		a->prev_port[i] = f;
 	}
 	for (unsigned w = 0; w < a->layout.nb_writers; w++) {
 		const struct sl_writer_stats *ws = a->wr_stats[w];
 
 		printf("[%8.1fs] writer %u: %.1f MB/s to disk, files %" PRIu64
 		       ", buffers in flight %" PRIu64 ", io errors %" PRIu64 "\n",
-		       v.elapsed_s, w, (double)(ws->io.write_bytes - prev_bytes[w]) / dt / 1e6,
+		       v.elapsed_s, w, (double)(ws->io.write_bytes - a->prev_wbytes[w]) / dt / 1e6,
 		       ws->files_closed, ws->buffers_in_flight, ws->io.errors);
-		prev_bytes[w] = ws->io.write_bytes;
+		a->prev_wbytes[w] = ws->io.write_bytes;
 	}
 	fflush(stdout);
+	a->last_print = now;
 }
 
-static int
-launch(struct app *a)
+/* Settings that may change between runs (set commands while stopped). */
+static void
+refresh_writer_params(struct app *a)
+{
+	for (unsigned w = 0; w < a->layout.nb_writers; w++) {
+		struct sl_capture_params *p = &a->wr[w]->params;
+
+		p->dir = a->cfg.dir;
+		p->format = a->cfg.format;
+		p->snaplen = a->cfg.snaplen;
+		p->rotate_size = a->cfg.rotate_size;
+		p->rotate_ns = (uint64_t)a->cfg.rotate_seconds * 1000000000ull;
+		a->wr[w]->state = SL_CAPTURE_LCORE_STARTING;
+		a->wr[w]->backlog = 0;
+	}
+	for (unsigned i = 0; i < a->nb_ports; i++)
+		a->ifaces[i].snaplen = a->cfg.snaplen;
+}
+
+int
+app_start(struct app *a)
 {
 	const struct sl_layout *l = &a->layout;
+	int rc = 0;
 
+	if (a->started)
+		return -EALREADY;
+	refresh_writer_params(a);
+	__atomic_store_n(&a->stop, 0, __ATOMIC_RELEASE);
 	/* Writers run until every RX lcore has stopped: count them in first. */
-	a->rx_running = (int)l->nb_rx;
+	__atomic_store_n(&a->rx_running, (int)l->nb_rx, __ATOMIC_RELEASE);
 	for (unsigned w = 0; w < l->nb_writers; w++)
 		rte_eal_remote_launch(sl_capture_lcore_main, a->wr[w], l->writer_lcore[w]);
 	/* Writers create their io_uring on their own lcore; wait until each is
@@ -383,65 +392,156 @@ launch(struct app *a)
 		if (st == SL_CAPTURE_LCORE_FAILED) {
 			fprintf(stderr, "sluice: error: writer %u cannot start in %s: %s\n", w,
 				a->cfg.dir, strerror(-a->wr[w]->error));
-			return -EIO;
+			rc = -EIO;
 		}
 	}
-	if (start_ports(a) < 0)
+	if (rc == 0)
+		rc = start_ports(a);
+	if (rc < 0) {
+		/* Release the writers that did start. */
+		__atomic_store_n(&a->rx_running, 0, __ATOMIC_RELEASE);
+		for (unsigned w = 0; w < l->nb_writers; w++)
+			rte_eal_wait_lcore(l->writer_lcore[w]);
+		a->failed = true;
 		return -EIO;
-	a->start_tsc = rte_rdtsc();
+	}
+	a->run_tsc = rte_rdtsc();
+	if (a->start_tsc == 0)
+		a->start_tsc = a->run_tsc;
+	a->last_print = a->run_tsc;
+	a->next_print = a->run_tsc + (uint64_t)a->cfg.stats_period * a->tsc_hz;
 	for (unsigned r = 0; r < l->nb_rx; r++)
 		rte_eal_remote_launch(sl_rx_lcore_main, a->rx[r], l->rx_lcore[r]);
+	a->started = true;
 	return 0;
 }
 
-static void
-control_loop(struct app *a)
-{
-	uint64_t period = (uint64_t)a->cfg.stats_period * a->tsc_hz;
-	uint64_t next_print = a->start_tsc + period;
-	uint64_t last_print = a->start_tsc;
-	uint64_t deadline = a->cfg.duration_ms
-				    ? a->start_tsc + a->cfg.duration_ms * (a->tsc_hz / 1000)
-				    : UINT64_MAX;
-	struct sl_fate prev[SL_MAX_PORTS] = { 0 };
-	uint64_t prev_bytes[SL_MAX_LCORES] = { 0 };
-
-	for (;;) {
-		uint64_t now = rte_rdtsc();
-
-		if (quit_signal) {
-			APP_LOG(INFO, "signal %d: stopping\n", (int)quit_signal);
-			break;
-		}
-		if (now >= deadline)
-			break;
-		if (__atomic_load_n(&a->rx_running, __ATOMIC_ACQUIRE) == 0)
-			break; /* --max-packets reached */
-		if (period != 0 && now >= next_print) {
-			print_period(a, prev, prev_bytes, (double)(now - last_print) / a->tsc_hz);
-			last_print = now;
-			next_print = now + period;
-		}
-		rte_delay_us_sleep(10000);
-	}
-}
-
-static void
-shutdown_and_report(struct app *a, int *exit_code)
+int
+app_stop(struct app *a)
 {
 	const struct sl_layout *l = &a->layout;
-	struct sl_stats_view v;
-	struct sl_fate total;
+	int rc = 0;
 
+	if (!a->started)
+		return -EALREADY;
 	__atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE);
 	for (unsigned r = 0; r < l->nb_rx; r++)
 		rte_eal_wait_lcore(l->rx_lcore[r]);
 	for (unsigned w = 0; w < l->nb_writers; w++) {
 		rte_eal_wait_lcore(l->writer_lcore[w]);
-		if (a->wr[w]->state != SL_CAPTURE_LCORE_DONE)
-			*exit_code = 1;
+		if (__atomic_load_n(&a->wr[w]->state, __ATOMIC_ACQUIRE) != SL_CAPTURE_LCORE_DONE) {
+			a->failed = true;
+			rc = -EIO;
+		}
 	}
-	fill_view(a, &v);
+	a->started = false;
+	return rc;
+}
+
+void
+app_push_live(struct app *a)
+{
+	for (unsigned i = 0; i < a->nb_ports; i++)
+		a->ifaces[i].snaplen = a->cfg.snaplen;
+	for (unsigned w = 0; w < a->layout.nb_writers; w++) {
+		struct sl_capture_lcore *wl = a->wr[w];
+
+		wl->live.format = a->cfg.format;
+		wl->live.snaplen = a->cfg.snaplen;
+		wl->live.rotate_size = a->cfg.rotate_size;
+		wl->live.rotate_ns = (uint64_t)a->cfg.rotate_seconds * 1000000000ull;
+		/* Also the parameters of the next start. */
+		wl->params.format = a->cfg.format;
+		wl->params.snaplen = a->cfg.snaplen;
+		wl->params.rotate_size = wl->live.rotate_size;
+		wl->params.rotate_ns = wl->live.rotate_ns;
+		__atomic_fetch_add(&wl->live_gen, 1, __ATOMIC_RELEASE);
+	}
+}
+
+int
+app_set_filter(struct app *a, const char *expr, char *err, size_t errlen)
+{
+	struct sl_filter *f = NULL;
+
+	if (expr != NULL && expr[0] != '\0') {
+		f = sl_filter_create(expr, a->cfg.snaplen, err, errlen);
+		if (f == NULL)
+			return -EINVAL;
+	}
+	/* Swaps the program and waits until no RX lcore can still use the old
+	 * one; if one is slow to quiesce, app_tick() frees it later. */
+	sl_filter_slot_set(a->filter, f);
+	snprintf(a->cfg.filter, sizeof(a->cfg.filter), "%s", f ? expr : "");
+	return 0;
+}
+
+void
+app_tick(struct app *a)
+{
+	uint64_t now = rte_rdtsc();
+
+	if (quit_signal) {
+		APP_LOG(INFO, "signal %d: stopping\n", (int)quit_signal);
+		a->quit = true;
+		return;
+	}
+	sl_filter_slot_reclaim(a->filter);
+	if (!a->started)
+		return;
+	if ((a->cfg.duration_ms != 0 &&
+	     now - a->run_tsc >= a->cfg.duration_ms * (a->tsc_hz / 1000)) ||
+	    __atomic_load_n(&a->rx_running, __ATOMIC_ACQUIRE) == 0) {
+		/* --duration passed or --max-packets reached. */
+		if (!a->cfg.interactive) {
+			a->quit = true;
+			return;
+		}
+		if (app_stop(a) == 0)
+			printf("\nCapture stopped (%s); files flushed.\n",
+			       a->cfg.duration_ms ? "--duration or --max-packets reached"
+						  : "--max-packets reached");
+		else
+			printf("\nCapture stopped with writer errors.\n");
+		fflush(stdout);
+		return;
+	}
+	if (a->cfg.stats_period != 0 && now >= a->next_print) {
+		app_print_period(a);
+		a->next_print = now + (uint64_t)a->cfg.stats_period * a->tsc_hz;
+	}
+}
+
+/* Telemetry callbacks run on DPDK's telemetry threads; they only read. */
+static void
+telemetry_view(void *arg, struct sl_stats_view *v)
+{
+	app_fill_view(arg, v);
+}
+
+static unsigned
+telemetry_rings(void *arg, struct sl_telemetry_ring *out, unsigned max)
+{
+	struct app *a = arg;
+
+	return sl_telemetry_layout_rings(&a->layout, a->rx_stats, a->rings, out, max);
+}
+
+static const char *
+telemetry_state(void *arg)
+{
+	const struct app *a = arg;
+
+	return __atomic_load_n(&a->started, __ATOMIC_RELAXED) ? "running" : "stopped";
+}
+
+static void
+report(struct app *a, int *exit_code)
+{
+	struct sl_stats_view v;
+	struct sl_fate total;
+
+	app_fill_view(a, &v);
 	for (unsigned p = 0; p < a->nb_ports; p++)
 		if (a->ports_started[p])
 			sl_port_stop(a->port_ids[p]);
@@ -558,9 +658,35 @@ main(int argc, char **argv)
 		a->ifaces[i].snaplen = a->cfg.snaplen;
 	}
 
+	a->filter = sl_filter_slot_create(a->layout.nb_rx);
+	if (a->filter == NULL)
+		rte_exit(1, "cannot create the filter slot\n");
+	if (a->cfg.filter[0] != '\0') {
+		char expr[sizeof(a->cfg.filter)];
+
+		memcpy(expr, a->cfg.filter, sizeof(expr));
+		if (app_set_filter(a, expr, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sluice: error: --filter: %s\n", err);
+			rte_eal_cleanup();
+			return 2;
+		}
+	}
+
 	if (create_pools(a) < 0 || setup_ports(a) < 0 || create_rings_and_lcores(a) < 0) {
 		rte_eal_cleanup();
 		return 1;
+	}
+	{
+		const struct sl_telemetry_source src = {
+			.arg = a,
+			.view = telemetry_view,
+			.rings = telemetry_rings,
+			.state = telemetry_state,
+		};
+
+		rc = sl_telemetry_register(&src);
+		if (rc < 0)
+			APP_LOG(WARNING, "telemetry commands unavailable: %s\n", strerror(-rc));
 	}
 
 	printf("sluice: capture on %u port(s), %u RX lcore(s), %u writer(s) -> %s (%s%s)\n",
@@ -568,13 +694,22 @@ main(int argc, char **argv)
 	       sl_config_format_name(a->cfg.format), a->cfg.direct ? ", O_DIRECT" : "");
 	fflush(stdout);
 
-	if (launch(a) < 0) {
-		exit_code = 1;
-		a->rx_running = 0;
-	} else {
-		control_loop(a);
+	if (a->cfg.interactive) {
+		if (sl_cli_run(a, a->cfg.cmdline_file[0] ? a->cfg.cmdline_file : NULL) < 0)
+			exit_code = 1;
+	} else if (app_start(a) == 0) {
+		while (!a->quit) {
+			app_tick(a);
+			rte_delay_us_sleep(10000);
+		}
 	}
-	shutdown_and_report(a, &exit_code);
+	if (a->started && app_stop(a) < 0)
+		exit_code = 1;
+	if (a->failed)
+		exit_code = 1;
+	report(a, &exit_code);
+	sl_telemetry_unregister();
+	sl_filter_slot_destroy(a->filter);
 
 	for (unsigned w = 0; w < a->layout.nb_writers; w++)
 		rte_free(a->wr_mem[w]);

@@ -47,10 +47,15 @@ sl_rx_lcore_main(void *arg)
 	struct sl_rx_lcore *rx = arg;
 	struct sl_rx_stats *st = rx->stats;
 	struct rte_mbuf *pkts[RX_MAX_BURST];
+	struct rte_mbuf *rejected[RX_MAX_BURST];
 	const uint16_t burst = rx->burst > RX_MAX_BURST ? RX_MAX_BURST : rx->burst;
 	const int off = rx->ts_offset;
 
+	sl_filter_reader_register(rx->filter, rx->reader_id);
 	while (likely(!__atomic_load_n(rx->stop, __ATOMIC_RELAXED))) {
+		/* The filter is read once per round and released at its end, so a
+		 * replacement takes effect at a burst boundary. */
+		const struct sl_filter *f = sl_filter_current(rx->filter);
 		unsigned round = 0;
 
 		for (unsigned i = 0; i < rx->nb_q; i++) {
@@ -78,6 +83,18 @@ sl_rx_lcore_main(void *arg)
 			}
 			ps->received += n;
 			ps->bytes += bytes;
+			round += n;
+			if (f != NULL) {
+				unsigned nr = 0;
+
+				n = (uint16_t)sl_filter_burst(f, pkts, n, rejected, &nr);
+				if (nr > 0) {
+					ps->filtered += nr;
+					rte_pktmbuf_free_bulk(rejected, nr);
+				}
+				if (n == 0)
+					continue;
+			}
 			sent = (uint16_t)rte_ring_sp_enqueue_burst(q->ring, (void **)pkts, n, NULL);
 			if (unlikely(sent < n)) {
 				if (__atomic_load_n(q->backlog, __ATOMIC_RELAXED))
@@ -86,14 +103,18 @@ sl_rx_lcore_main(void *arg)
 					ps->ring_full += n - sent;
 				rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
 			}
-			round += n;
 		}
+		sl_filter_quiescent(rx->filter, rx->reader_id);
 		if (round == 0 && rx->idle_sleep_us > 0) {
 			st->sleeps++;
+			/* A sleeping reader must not hold up a filter swap. */
+			sl_filter_reader_offline(rx->filter, rx->reader_id);
 			rte_delay_us_sleep(rx->idle_sleep_us);
+			sl_filter_reader_online(rx->filter, rx->reader_id);
 		}
 	}
 out:
+	sl_filter_reader_unregister(rx->filter, rx->reader_id);
 	__atomic_fetch_sub(rx->running, 1, __ATOMIC_RELEASE);
 	return 0;
 }

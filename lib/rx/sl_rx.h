@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "sl_common.h"
+#include "sl_filter.h"
 #include "sl_stats.h"
 
 /** One queue an RX lcore polls, and the ring to the writer that owns it. */
@@ -37,6 +38,8 @@ struct sl_rx_lcore {
 	const int *stop;  /**< Set (atomically) by the control lcore. */
 	int *running;     /**< Decremented (release) when this lcore exits. */
 	uint64_t *budget; /**< Packets left under --max-packets, or NULL. */
+	struct sl_filter_slot *filter; /**< Capture filter, swapped at run time (RCU). */
+	unsigned reader_id;            /**< This lcore's RCU reader id in the filter slot. */
 };
 
 /**
