@@ -1217,6 +1217,8 @@ run_file(const char *path)
 	}
 	/* Stops at the end of the file or at "quit". */
 	cmdline_interact(cl);
+	/* A last line without its newline still counts (ignored after "quit"). */
+	cmdline_in(cl, "\n", 1);
 	cmdline_free(cl); /* closes fd */
 	printf("\nRead CLI commands from %s\n", path);
 	done();
@@ -1240,8 +1242,10 @@ sl_cli_run(struct app *a, const char *cmdline_file)
 	while (!a->quit) {
 		int rc = poll(&in, 1, TICK_MS);
 
-		if (rc < 0 && errno != EINTR)
+		if (rc < 0 && errno != EINTR) {
+			a->quit = true;
 			break;
+		}
 		/* cmdline_poll() takes one character per call: take what is there. */
 		for (unsigned k = 0; rc > 0 && k < KEYS_PER_TICK && !a->quit; k++) {
 			int st;

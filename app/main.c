@@ -409,6 +409,16 @@ app_start(struct app *a)
 	if (a->start_tsc == 0)
 		a->start_tsc = a->run_tsc;
 	a->last_print = a->run_tsc;
+	/* Rates of the first periodic line count from this start. */
+	{
+		struct sl_stats_view v;
+
+		app_fill_view(a, &v);
+		for (unsigned i = 0; i < a->nb_ports; i++)
+			sl_stats_fate(&v, a->port_ids[i], &a->prev_port[i]);
+		for (unsigned w = 0; w < l->nb_writers; w++)
+			a->prev_wbytes[w] = a->wr_stats[w]->io.write_bytes;
+	}
 	a->next_print = a->run_tsc + (uint64_t)a->cfg.stats_period * a->tsc_hz;
 	for (unsigned r = 0; r < l->nb_rx; r++)
 		rte_eal_remote_launch(sl_rx_lcore_main, a->rx[r], l->rx_lcore[r]);

@@ -129,8 +129,8 @@ int
 sl_layout_plan(const struct sl_config *cfg, const struct sl_layout_input *in, struct sl_layout *out,
 	       char *err, size_t errlen)
 {
-	unsigned rr_all = 0;
 	unsigned served[SL_MAX_LCORES] = { 0 };
+	unsigned load[SL_MAX_LCORES] = { 0 };
 
 	memset(out, 0, sizeof(*out));
 	if (in->nb_ports == 0) {
@@ -181,12 +181,17 @@ sl_layout_plan(const struct sl_config *cfg, const struct sl_layout_input *in, st
 				if (socket_of(in, out->writer_lcore[w]) == rs)
 					same[nw_same++] = w;
 			/* Spread queues over writers: same socket first, else
-			 * all writers, both in turn. */
-			if (nw_same > 0)
-				pick = same[rr_all % nw_same];
-			else
-				pick = rr_all % out->nb_writers;
-			rr_all++;
+			 * all writers, each time the one with the fewest queues
+			 * (the first on a tie, so that one socket's writers take
+			 * turns). One counter shared by all sockets would skip
+			 * writers when the sockets' queues interleave. */
+			if (nw_same == 0)
+				for (unsigned w = 0; w < out->nb_writers; w++)
+					same[nw_same++] = w;
+			for (unsigned k = 0; k < nw_same; k++)
+				if (k == 0 || load[same[k]] < load[pick])
+					pick = same[k];
+			load[pick]++;
 			lq = &out->queues[out->nb_queues++];
 			lq->port = in->port_id[p];
 			lq->queue = (uint16_t)q;

@@ -123,18 +123,19 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 	}
 	fprintf(f, "\n  ],\n  \"rx_lcores\": [");
 	for (unsigned i = 0; i < v->nb_rx; i++) {
-		uint64_t rcv = 0, filt = 0, full = 0;
+		uint64_t rcv = 0, filt = 0, full = 0, nobuf = 0;
 
 		for (int p = 0; p < SL_MAX_PORTS; p++) {
 			rcv += v->rx[i]->port[p].received;
 			filt += v->rx[i]->port[p].filtered;
 			full += v->rx[i]->port[p].ring_full;
+			nobuf += v->rx[i]->port[p].writer_nobuf;
 		}
 		fprintf(f,
 			"%s\n    {\"lcore\": %u, \"received\": %" PRIu64 ", \"filtered\": %" PRIu64
-			", \"ring_full\": %" PRIu64 ", \"polls\": %" PRIu64
-			", \"idle_polls\": %" PRIu64 "}",
-			i ? "," : "", v->rx_lcore[i], rcv, filt, full, v->rx[i]->polls,
+			", \"ring_full\": %" PRIu64 ", \"writer_nobuf\": %" PRIu64
+			", \"polls\": %" PRIu64 ", \"idle_polls\": %" PRIu64 "}",
+			i ? "," : "", v->rx_lcore[i], rcv, filt, full, nobuf, v->rx[i]->polls,
 			v->rx[i]->idle_polls);
 	}
 	fprintf(f, "\n  ],\n  \"writers\": [");
