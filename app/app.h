@@ -52,7 +52,7 @@ struct app {
 	uint64_t run_tsc;   /* current start */
 	bool started;
 	bool quit;
-	bool failed;        /* a writer failed: exit non-zero */
+	bool failed; /* a writer failed: exit non-zero */
 	bool ports_started[SL_MAX_PORTS];
 	/* --stats-period bookkeeping */
 	uint64_t next_print;

@@ -67,24 +67,6 @@ done(void)
 	fflush(stdout);
 }
 
-/* "4K" style text of a size, exact (no rounding). */
-static const char *
-size_text(uint64_t v, char *buf, size_t len)
-{
-	static const char suffix[] = "KMGT";
-	unsigned unit = 0;
-
-	while (v != 0 && v % 1024 == 0 && unit < sizeof(suffix) - 1) {
-		v /= 1024;
-		unit++;
-	}
-	if (unit == 0)
-		snprintf(buf, len, "%" PRIu64, v);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", v, suffix[unit - 1]);
-	return buf;
-}
-
 /* Append "1,3-5" style text of a sorted id list to buf. */
 static void
 list_append(char *buf, size_t len, bool *first, unsigned lo, unsigned hi)
@@ -753,7 +735,7 @@ cmd_show_config_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	printf("  --dir=%s\n", c->dir);
 	printf("  --format=%s\n", sl_config_format_name(c->format));
 	printf("  --snaplen=%" PRIu32 "\n", c->snaplen);
-	printf("  --rotate-size=%s\n", size_text(c->rotate_size, buf, sizeof(buf)));
+	printf("  --rotate-size=%s\n", sl_format_size(c->rotate_size, buf, sizeof(buf)));
 	printf("  --rotate-seconds=%" PRIu32 "\n", c->rotate_seconds);
 	printf("  --name-prefix=%s\n", c->name_prefix);
 	if (f != NULL)
@@ -770,7 +752,7 @@ cmd_show_config_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	printf("  --rxd=%u\n", c->nb_rxd);
 	printf("  --mbufs=%" PRIu32 "%s\n", c->nb_mbufs,
 	       c->nb_mbufs ? "" : "   (sized automatically)");
-	printf("  --write-buffer=%s\n", size_text(c->write_buffer_size, buf, sizeof(buf)));
+	printf("  --write-buffer=%s\n", sl_format_size(c->write_buffer_size, buf, sizeof(buf)));
 	printf("  --write-buffers=%" PRIu32 "\n", c->write_buffers);
 	printf("  --uring-depth=%" PRIu32 "\n", c->uring_depth);
 	printf("  --flush-interval=%" PRIu32 "\n", c->flush_ms);
@@ -1015,13 +997,13 @@ cmd_set_rotate_parsed(void *parsed_result, struct cmdline *cl, void *data)
 		if (rc < 0) {
 			printf("Invalid rotate size '%s': %s (0 or 4K..1T); it stays %s.\n",
 			       res->value, parse_error_text(rc),
-			       size_text(a->cfg.rotate_size, size, sizeof(size)));
+			       sl_format_size(a->cfg.rotate_size, size, sizeof(size)));
 			done();
 			return;
 		}
 		a->cfg.rotate_size = v;
 		snprintf(text, sizeof(text), "Rotate size set to %s%s",
-			 size_text(v, size, sizeof(size)), v ? "" : " (never)");
+			 sl_format_size(v, size, sizeof(size)), v ? "" : " (never)");
 	} else {
 		rc = sl_parse_u64(res->value, 0, MAX_ROTATE_SECONDS, &v);
 		if (rc < 0) {

@@ -153,8 +153,8 @@ sl_capture_create(const struct sl_capture_params *p, int *err)
 	slack = slack_size(p->buf_size);
 	if (p->stats == NULL || p->clock == NULL || p->nb_bufs < 2 ||
 	    p->buf_size < sl_pcap_record_size(p->format, p->snaplen) ||
-	    p->buf_size % SL_DIRECT_ALIGN != 0 || p->snaplen == 0 || p->nb_ifaces == 0 || p->nb_ifaces > SL_MAX_PORTS ||
-	    p->buf_size > UINT32_MAX / 2 || p->nb_bufs >= NONE) {
+	    p->buf_size % SL_DIRECT_ALIGN != 0 || p->snaplen == 0 || p->nb_ifaces == 0 ||
+	    p->nb_ifaces > SL_MAX_PORTS || p->buf_size > UINT32_MAX / 2 || p->nb_bufs >= NONE) {
 		*err = -EINVAL;
 		return NULL;
 	}

@@ -54,7 +54,7 @@ struct sl_capture_params {
 	uint16_t port_iface[SL_MAX_PORTS]; /**< pcapng interface id of each port id. */
 	const struct sl_clock *clock;
 	uint64_t tsc_hz;
-	int ts_offset; /**< mbuf dynfield holding the RX TSC; < 0: stamp on arrival here. */
+	int ts_offset;      /**< mbuf dynfield holding the RX TSC; < 0: stamp on arrival here. */
 	uint64_t first_seq; /**< Sequence number of the first file (0 or 1: start at 1). */
 	struct sl_writer_stats *stats;
 };

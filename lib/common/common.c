@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -198,4 +200,21 @@ sl_realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *
+sl_format_size(uint64_t v, char *buf, size_t len)
+{
+	static const char suffix[] = "KMGT";
+	unsigned unit = 0;
+
+	while (v != 0 && v % 1024 == 0 && unit < sizeof(suffix) - 1) {
+		v /= 1024;
+		unit++;
+	}
+	if (unit == 0)
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", v, suffix[unit - 1]);
+	return buf;
 }

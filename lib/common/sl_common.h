@@ -12,6 +12,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /** Most ports sluice handles; matches DPDK's default RTE_MAX_ETHPORTS. */
@@ -41,6 +42,14 @@ int sl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  *   value outside [min, max].
  */
 int sl_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/**
+ * Write @p v with the largest binary suffix that divides it exactly ("4K",
+ * "1G", "1000"): the inverse of sl_parse_size().
+ *
+ * @return @p buf.
+ */
+const char *sl_format_size(uint64_t v, char *buf, size_t len);
 
 /**
  * Parse a duration in seconds with an optional fraction ("5", "0.25"),

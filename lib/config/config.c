@@ -474,24 +474,6 @@ sl_config_parse(struct sl_config *cfg, int argc, char **argv, char *err, size_t 
 	return check_combinations(cfg, err, errlen);
 }
 
-/* Writes @p v with the largest binary suffix that divides it exactly. */
-static const char *
-size_text(uint64_t v, char *buf, size_t len)
-{
-	static const char suffix[] = "KMGT";
-	unsigned unit = 0;
-
-	while (v != 0 && v % 1024 == 0 && unit < sizeof(suffix) - 1) {
-		v /= 1024;
-		unit++;
-	}
-	if (unit == 0)
-		snprintf(buf, len, "%" PRIu64, v);
-	else
-		snprintf(buf, len, "%" PRIu64 "%c", v, suffix[unit - 1]);
-	return buf;
-}
-
 void
 sl_config_usage(FILE *f, const char *prog)
 {
@@ -518,7 +500,7 @@ sl_config_usage(FILE *f, const char *prog)
 	fprintf(f,
 		"  --rotate-size=SIZE      new file after SIZE bytes, 0 or 4K..1T, 0 = never\n"
 		"                          (default %s)\n",
-		size_text(d.rotate_size, text, sizeof(text)));
+		sl_format_size(d.rotate_size, text, sizeof(text)));
 	fprintf(f,
 		"  --rotate-seconds=N      new file every N seconds, 0..31536000, 0 = never\n"
 		"                          (default %" PRIu32 ")\n",
@@ -546,7 +528,7 @@ sl_config_usage(FILE *f, const char *prog)
 	fprintf(f,
 		"  --write-buffer=SIZE     bytes per write, a multiple of 4K, 64K..64M\n"
 		"                          (default %s)\n",
-		size_text(d.write_buffer_size, text, sizeof(text)));
+		sl_format_size(d.write_buffer_size, text, sizeof(text)));
 	fprintf(f,
 		"  --write-buffers=N       buffers per writer lcore, 4..4096 (default %" PRIu32
 		")\n",

@@ -35,9 +35,9 @@ struct sl_rx_lcore {
 	uint32_t idle_sleep_us; /**< Sleep after an idle round; 0 = busy poll. */
 	int ts_offset;          /**< mbuf dynfield for the RX TSC. */
 	struct sl_rx_stats *stats;
-	const int *stop;  /**< Set (atomically) by the control lcore. */
-	int *running;     /**< Decremented (release) when this lcore exits. */
-	uint64_t *budget; /**< Packets left under --max-packets, or NULL. */
+	const int *stop;               /**< Set (atomically) by the control lcore. */
+	int *running;                  /**< Decremented (release) when this lcore exits. */
+	uint64_t *budget;              /**< Packets left under --max-packets, or NULL. */
 	struct sl_filter_slot *filter; /**< Capture filter, swapped at run time (RCU). */
 	unsigned reader_id;            /**< This lcore's RCU reader id in the filter slot. */
 };

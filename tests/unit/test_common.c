@@ -431,10 +431,32 @@ test_realtime(void **state)
 	assert_true(b >= a);
 }
 
+static void
+test_format_size(void **state)
+{
+	char buf[32];
+	uint64_t back;
+
+	assert_string_equal(sl_format_size(0, buf, sizeof(buf)), "0");
+	assert_string_equal(sl_format_size(1000, buf, sizeof(buf)), "1000");
+	assert_string_equal(sl_format_size(4096, buf, sizeof(buf)), "4K");
+	assert_string_equal(sl_format_size(1536 * 1024, buf, sizeof(buf)), "1536K");
+	assert_string_equal(sl_format_size(1ull << 30, buf, sizeof(buf)), "1G");
+	assert_string_equal(sl_format_size(3ull << 50, buf, sizeof(buf)), "3072T");
+	/* It is the inverse of sl_parse_size(). */
+	for (uint64_t v = 1; v < (1ull << 45); v = v * 3 + 1024) {
+		assert_int_equal(
+			sl_parse_size(sl_format_size(v, buf, sizeof(buf)), 0, UINT64_MAX, &back),
+			0);
+		assert_int_equal(back, v);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_parse_u64_valid),
 		cmocka_unit_test(test_parse_u64_range),
 		cmocka_unit_test(test_parse_u64_malformed),
