@@ -76,6 +76,7 @@ struct cfile {
 	uint64_t size;     /* bytes serialized */
 	uint64_t good_end; /* where a failed file is cut */
 	uint64_t kept;     /* records retired as written */
+	uint64_t prealloc; /* file size allocated ahead of the writes */
 	unsigned padded_inflight;
 	uint32_t fifo_head;
 	uint32_t fifo_tail;
@@ -279,6 +280,37 @@ buf_release(struct sl_capture *c, uint32_t i)
 	sl_bufpool_put(&c->pool, i);
 }
 
+/* O_DIRECT writes that extend a file take ext4's inode lock exclusively, so
+ * the kernel runs them one at a time (io_uring hands them to io-wq): the
+ * disk then sees a queue depth of one. Allocating the file ahead of the
+ * writes, in large steps, makes every write land inside the file and run in
+ * parallel; the file is trimmed to its real length when it is finished. A
+ * refusal (ENOSPC, EOPNOTSUPP) only costs that speed-up: the writes
+ * themselves report a real shortage of space. */
+static void
+preallocate(struct sl_capture *c, struct cfile *f, uint64_t end)
+{
+	uint64_t step = 16 * (uint64_t)c->p.buf_size;
+	uint64_t want;
+
+	if (f->align == 1 || end <= f->prealloc || f->prealloc == UINT64_MAX)
+		return;
+	if (step < (64u << 20))
+		step = 64u << 20;
+	want = SL_ALIGN_UP(end, step);
+	if (c->series.rotate_size != 0 &&
+	    want > SL_ALIGN_UP(c->series.rotate_size + c->p.buf_size, SL_DIRECT_ALIGN))
+		want = SL_ALIGN_UP(c->series.rotate_size + c->p.buf_size, SL_DIRECT_ALIGN);
+	if (want < end)
+		want = end;
+	if (fallocate(f->fd, 0, (off_t)f->prealloc, (off_t)(want - f->prealloc)) == 0) {
+		f->prealloc = want;
+		c->st->preallocs++;
+	} else {
+		f->prealloc = UINT64_MAX; /* do not retry for this file */
+	}
+}
+
 static void
 buf_submit_now(struct sl_capture *c, uint32_t i)
 {
@@ -287,6 +319,7 @@ buf_submit_now(struct sl_capture *c, uint32_t i)
 	uint32_t wlen = (uint32_t)SL_ALIGN_UP(b->fill, f->align);
 	int rc;
 
+	preallocate(c, f, b->offset + wlen);
 	b->state = BUF_INFLIGHT;
 	b->padded = wlen != b->fill;
 	if (b->padded) {

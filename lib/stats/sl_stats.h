@@ -87,6 +87,7 @@ struct sl_writer_stats {
 	uint64_t files_closed;      /**< Finished, fsynced and renamed to the final name. */
 	uint64_t file_errors;       /**< Files cut short or removed after an I/O error. */
 	uint64_t partial_flushes;   /**< Buffers written early by --flush-interval. */
+	uint64_t preallocs;         /**< fallocate() steps ahead of the writes. */
 	uint64_t buffers_in_flight; /**< Gauge: write buffers handed to the kernel. */
 	uint64_t buffers_free;      /**< Gauge: write buffers free. */
 	uint64_t busy_polls;
