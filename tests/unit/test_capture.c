@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "sl_capture.h"
+#include "uring_probe.h"
 #include "sl_pcap.h"
 #include "sl_series.h"
 #include "sl_stats.h"
@@ -1332,24 +1333,6 @@ test_lcore_main(void **state)
 	free(ids);
 	free(ring);
 	free(w);
-}
-
-/* io_uring may be disabled (kernel.io_uring_disabled, seccomp in containers): skip, saying why. */
-static bool
-uring_available(void)
-{
-	struct sl_io_stats st = { 0 };
-	struct sl_uring_params p = { .depth = 4, .max_ops = 4, .stats = &st };
-	struct sl_uring *u;
-	int err = 0;
-
-	u = sl_uring_create(&p, &err);
-	if (u == NULL) {
-		fprintf(stderr, "skipped: io_uring unavailable (%s)\n", strerror(-err));
-		return false;
-	}
-	sl_uring_destroy(u);
-	return true;
 }
 
 #define T(f, cfg) cmocka_unit_test_prestate_setup_teardown(f, setup, teardown, (void *)&(cfg))

@@ -18,6 +18,7 @@
 #include "sl_common.h"
 #include "sl_stats.h"
 #include "sl_uring.h"
+#include "uring_probe.h"
 
 #define BUF_SIZE 65536u
 #define NB_BUFS 8u
@@ -712,24 +713,6 @@ test_file_table(void **state)
 	for (unsigned i = 0; i < 3; i++)
 		close(fd[i]);
 	sl_uring_destroy(u);
-}
-
-/* io_uring may be disabled (kernel.io_uring_disabled, seccomp in containers): skip, saying why. */
-static bool
-uring_available(void)
-{
-	struct sl_io_stats st = { 0 };
-	struct sl_uring_params p = { .depth = 4, .max_ops = 4, .stats = &st };
-	struct sl_uring *u;
-	int err = 0;
-
-	u = sl_uring_create(&p, &err);
-	if (u == NULL) {
-		fprintf(stderr, "skipped: io_uring unavailable (%s)\n", strerror(-err));
-		return false;
-	}
-	sl_uring_destroy(u);
-	return true;
 }
 
 int
