@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev dpdk dpdk-dev liburing-dev libnuma-dev libcmocka-dev libpcap-dev
-	tshark python3 iproute2 tmux e2fsprogs util-linux kmod pciutils procps
+	libssl-dev tshark python3 iproute2 iputils-ping arping tmux e2fsprogs util-linux kmod pciutils procps
 )
 
 HUGEPAGE_DEFAULT_SIZE=512M
