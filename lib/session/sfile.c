@@ -1,0 +1,1138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "sl_common.h"
+#include "sl_safepath.h"
+#include "session_priv.h"
+
+/* ---- small helpers ---- */
+
+uint32_t
+sfile_chunk_len(const struct sfile *f, uint32_t idx)
+{
+	uint64_t base = (uint64_t)idx * f->chunk_size;
+
+	return idx + 1 < f->nb_chunks ? f->chunk_size : (uint32_t)(f->size - base);
+}
+
+static inline bool
+digest_known(const struct sfile *f, uint32_t i)
+{
+	return (f->dknown[i / 64] >> (i % 64)) & 1;
+}
+
+static void
+put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+/* Staging identity: SHA-256(path | size u64 | chunk_size u32 | file_sha256). */
+static void
+manifest_identity(const struct sl_proto_manifest *m, uint8_t out[SL_PROTO_SHA256_SIZE])
+{
+	struct sl_sha256 h;
+	uint8_t tail[12];
+
+	put_be(tail, m->size, 8);
+	put_be(tail + 8, m->chunk_size, 4);
+	if (sl_sha256_init(&h) < 0) {
+		memset(out, 0, SL_PROTO_SHA256_SIZE);
+		return;
+	}
+	sl_sha256_update(&h, m->path, m->path_len);
+	sl_sha256_update(&h, tail, sizeof(tail));
+	sl_sha256_update(&h, m->file_sha256, SL_PROTO_SHA256_SIZE);
+	sl_sha256_final(&h, out);
+}
+
+/* 56-bit fingerprint of every MANIFEST field but the digests: tells a
+ * repeat from a changed manifest for the same file_id. */
+static uint64_t
+manifest_fingerprint(const struct sl_proto_manifest *m, const uint8_t identity[32])
+{
+	uint8_t buf[32 + 4 + 8], out[SL_PROTO_SHA256_SIZE];
+	uint64_t fp = 0;
+
+	memcpy(buf, identity, 32);
+	put_be(buf + 32, m->mode, 4);
+	put_be(buf + 36, (uint64_t)m->mtime_ns, 8);
+	sl_sha256(buf, sizeof(buf), out);
+	for (unsigned i = 0; i < 7; i++)
+		fp = fp << 8 | out[i];
+	return fp;
+}
+
+static void
+record_final(struct session *s, uint32_t file_id, uint64_t fp, uint8_t status)
+{
+	/* Out of memory only costs the memory of this status for repeats. */
+	(void)htab_put(&s->finals, file_id, fp << 8 | status);
+}
+
+/* ---- chunk buffers ---- */
+
+static struct cbuf *
+cb(struct sl_session_engine *e, uint32_t bi)
+{
+	return &e->cbufs[bi];
+}
+
+static uint32_t
+find_buf(struct sl_session_engine *e, const struct sfile *f, uint32_t idx)
+{
+	for (uint32_t bi = f->bufs; bi != NONE; bi = cb(e, bi)->next)
+		if (cb(e, bi)->idx == idx)
+			return bi;
+	return NONE;
+}
+
+static void
+buf_unlink(struct sl_session_engine *e, struct sfile *f, uint32_t bi)
+{
+	uint32_t *link = &f->bufs;
+
+	while (*link != NONE && *link != bi)
+		link = &cb(e, *link)->next;
+	if (*link == bi)
+		*link = cb(e, bi)->next;
+}
+
+static void
+buf_put(struct sl_session_engine *e, uint32_t bi)
+{
+	cb(e, bi)->state = CB_FREE;
+	cb(e, bi)->f = NULL;
+	sl_bufpool_put(&e->pool, bi);
+}
+
+/* Drop the chunks in memory that are not being written: partial ones and
+ * those waiting for a digest. Their bytes leave the buffers (credit). */
+static void
+discard_bufs(struct sl_session_engine *e, struct sfile *f)
+{
+	uint32_t bi = f->bufs, next;
+
+	for (; bi != NONE; bi = next) {
+		struct cbuf *b = cb(e, bi);
+
+		next = b->next;
+		if (b->state == CB_WRITING)
+			continue;
+		if (f->s != NULL)
+			f->s->retired += b->fill.filled;
+		buf_unlink(e, f, bi);
+		buf_put(e, bi);
+	}
+}
+
+/* ---- file lifetime ---- */
+
+static void
+file_free(struct sl_session_engine *e, struct sfile *f)
+{
+	if (f->slot >= 0 && e->io != NULL)
+		sl_uring_file_remove(e->io, f->slot);
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->lockfd >= 0)
+		close(f->lockfd); /* releases the flock */
+	if (f->prev != NULL)
+		f->prev->next = f->next;
+	else if (e->files == f)
+		e->files = f->next;
+	if (f->next != NULL)
+		f->next->prev = f->prev;
+	sl_sha256_final(&f->sha, NULL);
+	sl_chunkmap_destroy(f->map);
+	free(f->digests);
+	free(f->dknown);
+	free(f->unsynced);
+	free(f->path);
+	free(f);
+}
+
+static void
+file_maybe_free(struct sl_session_engine *e, struct sfile *f)
+{
+	if (f->state == F_DEAD && f->writes_inflight == 0 && !f->sync_inflight)
+		file_free(e, f);
+}
+
+static void
+release_reservation(struct sl_session_engine *e, struct sfile *f)
+{
+	e->reserved -= f->reserved;
+	f->reserved = 0;
+}
+
+/* The file reached a final status: report it (once), remember it for
+ * repeats, and let go of everything but the I/O still in flight. */
+static void
+file_final(struct sl_session_engine *e, struct sfile *f, uint8_t status)
+{
+	struct session *s = f->s;
+
+	if (f->state == F_DEAD)
+		return;
+	if (status == SL_PROTO_STATUS_OK) {
+		e->st->files_ok++;
+		e->st->file_bytes += f->size;
+	} else {
+		e->st->files_failed[status & 15]++;
+	}
+	discard_bufs(e, f);
+	if (s != NULL) {
+		htab_del(&s->files, f->file_id);
+		s->nb_files--;
+		e->st->files_active--;
+		record_final(s, f->file_id, f->fp, status);
+		session_send_status(e, s, NULL, f->file_id, status);
+		f->s = NULL;
+	}
+	release_reservation(e, f);
+	f->state = F_DEAD;
+	file_maybe_free(e, f);
+}
+
+static void
+unlink_staged(struct sl_session_engine *e, const struct sfile *f)
+{
+	unlinkat(e->stagefd, f->data_name, 0);
+	unlinkat(e->stagefd, f->state_name, 0);
+}
+
+static uint8_t
+errno_status(struct sl_session_engine *e, int err)
+{
+	switch (err) {
+	case -EEXIST:
+		return SL_PROTO_STATUS_EXISTS;
+	case -ELOOP:
+	case -ENOTDIR:
+	case -EXDEV:
+		return SL_PROTO_STATUS_BAD_PATH;
+	case -ENOSPC:
+	case -EDQUOT:
+		return SL_PROTO_STATUS_NO_SPACE;
+	default:
+		e->st->io_errors++;
+		return SL_PROTO_STATUS_IO_ERROR;
+	}
+}
+
+/* Every chunk is durable and hashed: check the SHA-256 and move the file to
+ * its final name. Nothing appears under that name unless this returns OK. */
+static uint8_t
+publish(struct sl_session_engine *e, struct sfile *f)
+{
+	uint8_t digest[SL_PROTO_SHA256_SIZE];
+	struct timespec times[2];
+	int64_t sec = f->mtime_ns / 1000000000, nsec = f->mtime_ns % 1000000000;
+	char *slash = strrchr(f->path, '/');
+	const char *base = f->path;
+	int pfd = e->dirfd, rc;
+	uint8_t status;
+
+	sl_sha256_final(&f->sha, digest);
+	if (memcmp(digest, f->sha256, sizeof(digest)) != 0) {
+		unlink_staged(e, f);
+		return SL_PROTO_STATUS_DIGEST_MISMATCH;
+	}
+	if (nsec < 0) {
+		nsec += 1000000000;
+		sec--;
+	}
+	times[0].tv_sec = 0;
+	times[0].tv_nsec = UTIME_OMIT;
+	times[1].tv_sec = (time_t)sec;
+	times[1].tv_nsec = (long)nsec;
+	if (ftruncate(f->fd, (off_t)f->size) < 0 || fsync(f->fd) < 0 ||
+	    fchmod(f->fd, f->mode & 0777) < 0 || futimens(f->fd, times) < 0) {
+		SESS_LOG(ERR, "cannot finish %s: %s\n", f->path, strerror(errno));
+		e->st->io_errors++;
+		return SL_PROTO_STATUS_IO_ERROR;
+	}
+	if (slash != NULL) {
+		rc = sl_safepath_mkdirs(e->dirfd, f->path);
+		if (rc == 0) {
+			*slash = '\0';
+			pfd = sl_safepath_openat(e->dirfd, f->path, O_RDONLY | O_DIRECTORY, 0);
+			*slash = '/';
+			rc = pfd < 0 ? pfd : 0;
+		}
+		if (rc < 0) {
+			status = errno_status(e, rc);
+			if (status != SL_PROTO_STATUS_IO_ERROR)
+				unlink_staged(e, f);
+			return status;
+		}
+		base = slash + 1;
+	}
+	rc = renameat2(e->stagefd, f->data_name, pfd, base, e->p.overwrite ? 0 : RENAME_NOREPLACE);
+	if (rc < 0) {
+		status = errno_status(e, -errno);
+		if (status != SL_PROTO_STATUS_IO_ERROR)
+			unlink_staged(e, f);
+		goto out;
+	}
+	if (fsync(pfd) < 0) {
+		/* Not durable: take it back rather than claim OK. */
+		e->st->io_errors++;
+		unlinkat(pfd, base, 0);
+		status = SL_PROTO_STATUS_IO_ERROR;
+		goto out;
+	}
+	unlinkat(e->stagefd, f->state_name, 0);
+	status = SL_PROTO_STATUS_OK;
+out:
+	if (pfd != e->dirfd)
+		close(pfd);
+	return status;
+}
+
+/* ---- chunks ---- */
+
+static void
+hash_in_order(struct sl_session_engine *e, struct sfile *f)
+{
+	while (f->sha_next < f->nb_chunks) {
+		uint32_t bi = find_buf(e, f, f->sha_next);
+
+		if (bi == NONE || cb(e, bi)->state != CB_WRITING)
+			return;
+		sl_sha256_update(&f->sha, sl_bufpool_addr(&e->pool, bi), cb(e, bi)->len);
+		f->sha_next++;
+	}
+}
+
+static void
+queue_write(struct sl_session_engine *e, struct sfile *f, uint32_t bi)
+{
+	struct cbuf *b = cb(e, bi);
+	uint8_t *addr = sl_bufpool_addr(&e->pool, bi);
+	uint32_t wlen = (uint32_t)SL_ALIGN_UP(b->len, f->align);
+
+	if (wlen > b->len)
+		memset(addr + b->len, 0, wlen - b->len);
+	if (sl_uring_write(e->io, f->slot, (int)bi, addr, wlen, (uint64_t)b->idx * f->chunk_size,
+			   (uint64_t)bi << 8 | CK_WRITE) < 0) {
+		/* Cannot happen: max_ops covers every buffer and one sync per file. */
+		SESS_LOG(ERR, "cannot queue a write of %s\n", f->path);
+		e->st->io_errors++;
+		f->fail_status = SL_PROTO_STATUS_IO_ERROR;
+		return;
+	}
+	f->writes_inflight++;
+}
+
+/* A whole chunk whose digest is known: verify it, then hash and write it. */
+static void
+verify_chunk(struct sl_session_engine *e, struct sfile *f, uint32_t bi)
+{
+	struct cbuf *b = cb(e, bi);
+	uint32_t crc = sl_proto_crc32c(sl_bufpool_addr(&e->pool, bi), b->len);
+
+	if (crc != f->digests[b->idx]) {
+		/* Discarded whole; the resend is requested through ACK. */
+		e->st->chunks_bad++;
+		buf_unlink(e, f, bi);
+		buf_put(e, bi);
+		return;
+	}
+	e->st->chunks_verified++;
+	sl_chunkmap_set_received(f->map, b->idx);
+	b->state = CB_WRITING;
+	hash_in_order(e, f);
+	queue_write(e, f, bi);
+}
+
+static void
+release_held(struct sl_session_engine *e, struct sfile *f)
+{
+	uint32_t bi = f->bufs, next;
+
+	for (; bi != NONE; bi = next) {
+		next = cb(e, bi)->next;
+		if (cb(e, bi)->state == CB_HELD && digest_known(f, cb(e, bi)->idx))
+			verify_chunk(e, f, bi);
+	}
+}
+
+/* Take digests first .. first + count - 1; all or none. */
+static int
+learn_digests(struct sfile *f, uint32_t first, uint16_t count, const uint8_t *wire)
+{
+	if ((uint64_t)first + count > f->nb_chunks)
+		return -EINVAL;
+	for (uint32_t i = 0; i < count; i++)
+		if (digest_known(f, first + i) &&
+		    f->digests[first + i] != sl_proto_u32_get(wire, i))
+			return -EINVAL;
+	for (uint32_t i = 0; i < count; i++) {
+		f->digests[first + i] = sl_proto_u32_get(wire, i);
+		f->dknown[(first + i) / 64] |= 1ull << ((first + i) % 64);
+	}
+	while (f->digests_needed < f->nb_chunks && digest_known(f, f->digests_needed))
+		f->digests_needed++;
+	return 0;
+}
+
+/* ---- MANIFEST ---- */
+
+/* Answer a MANIFEST refused before any state was made, and remember the answer. */
+static int
+refuse(struct sl_session_engine *e, struct session *s, const struct sl_proto_manifest *m,
+       uint64_t fp, uint8_t status, bool counted_drop)
+{
+	record_final(s, m->file_id, fp, status);
+	e->st->files_failed[status]++;
+	session_send_status(e, s, NULL, m->file_id, status);
+	if (counted_drop) {
+		e->st->bad_manifest++;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Open with O_DIRECT if asked and possible; *direct tells which it got. */
+static int
+open_maybe_direct(int dirfd, const char *name, int flags, bool *direct)
+{
+	int fd;
+
+	if (*direct) {
+		fd = openat(dirfd, name, flags | O_DIRECT, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EINVAL)
+			return -errno;
+		*direct = false;
+	}
+	fd = openat(dirfd, name, flags, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+static int
+open_staged(struct sl_session_engine *e, struct sfile *f, bool *created)
+{
+	const int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
+	bool direct = e->p.direct;
+	struct stat a, b;
+	int fd, lockfd, rc;
+
+	*created = false;
+	fd = open_maybe_direct(e->stagefd, f->data_name, flags, &direct);
+	if (fd == -ENOENT) {
+		fd = open_maybe_direct(e->stagefd, f->data_name, flags | O_CREAT | O_EXCL, &direct);
+		if (fd >= 0)
+			*created = true;
+		else if (fd == -EEXIST)
+			fd = open_maybe_direct(e->stagefd, f->data_name, flags, &direct);
+	}
+	if (fd < 0)
+		return fd;
+	f->align = direct ? SL_DIRECT_ALIGN : 1;
+	/* The lock sits on a descriptor of its own: the data descriptor goes
+	 * into io_uring's file table, which keeps its open file description
+	 * alive until the ring is torn down asynchronously, and a lock on it
+	 * would outlive the file here. */
+	lockfd = openat(e->stagefd, f->data_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (lockfd < 0 || fstat(fd, &a) < 0 || fstat(lockfd, &b) < 0 || a.st_ino != b.st_ino ||
+	    a.st_dev != b.st_dev) {
+		rc = lockfd < 0 ? -errno : -EBUSY;
+		goto fail;
+	}
+	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		goto fail;
+	}
+	f->lockfd = lockfd;
+	return fd;
+
+fail:
+	if (lockfd >= 0)
+		close(lockfd);
+	close(fd);
+	return rc;
+}
+
+static uint64_t
+durable_bytes(const struct sfile *f)
+{
+	uint64_t n = (uint64_t)f->map->nb_durable * f->chunk_size;
+
+	if (f->nb_chunks > 0 && sl_chunkmap_is_durable(f->map, f->nb_chunks - 1))
+		n -= f->chunk_size - sfile_chunk_len(f, f->nb_chunks - 1);
+	return n;
+}
+
+/* Take the durable chunks of a matching sidecar, or start empty. */
+static int
+load_sidecar(struct sl_session_engine *e, struct sfile *f)
+{
+	struct sl_sidecar_info *info = malloc(sizeof(*info));
+	struct sl_chunkmap *map = NULL;
+	int rc;
+
+	if (info == NULL)
+		return -ENOMEM;
+	rc = sl_sidecar_read(e->stagefd, f->state_name, info, &map);
+	if (rc == 0 && memcmp(info->identity, f->identity, SL_SIDECAR_IDENTITY_LEN) == 0 &&
+	    info->file_size == f->size && info->chunk_size == f->chunk_size &&
+	    info->nb_chunks == f->nb_chunks && info->path_len == f->path_len &&
+	    memcmp(info->path, f->path, f->path_len) == 0) {
+		f->map = map;
+	} else {
+		sl_chunkmap_destroy(map);
+		if (rc != -ENOENT)
+			unlinkat(e->stagefd, f->state_name, 0);
+		f->map = sl_chunkmap_create(f->nb_chunks);
+	}
+	free(info);
+	return f->map == NULL ? -ENOMEM : 0;
+}
+
+static struct sfile *
+file_new(const struct sl_proto_manifest *m, const uint8_t identity[32], uint64_t fp)
+{
+	struct sfile *f = calloc(1, sizeof(*f));
+	char hex[2 * SL_PROTO_SHA256_SIZE + 1];
+
+	if (f == NULL)
+		return NULL;
+	f->path = malloc((size_t)m->path_len + 1);
+	if (f->path == NULL) {
+		free(f);
+		return NULL;
+	}
+	memcpy(f->path, m->path, m->path_len);
+	f->path[m->path_len] = '\0';
+	f->path_len = m->path_len;
+	f->file_id = m->file_id;
+	f->fp = fp;
+	f->size = m->size;
+	f->mode = m->mode;
+	f->mtime_ns = m->mtime_ns;
+	f->chunk_size = m->chunk_size;
+	f->nb_chunks = sl_proto_chunk_count(m->size, m->chunk_size);
+	memcpy(f->sha256, m->file_sha256, SL_PROTO_SHA256_SIZE);
+	memcpy(f->identity, identity, SL_SIDECAR_IDENTITY_LEN);
+	for (unsigned i = 0; i < SL_PROTO_SHA256_SIZE; i++)
+		snprintf(hex + 2 * i, 3, "%02x", identity[i]);
+	snprintf(f->data_name, sizeof(f->data_name), "%s.data", hex);
+	snprintf(f->state_name, sizeof(f->state_name), "%s.state", hex);
+	f->fd = -1;
+	f->lockfd = -1;
+	f->slot = -1;
+	f->bufs = NONE;
+	f->align = 1;
+	return f;
+}
+
+/* Whether the final name is free (0), taken (1), or a status to refuse with. */
+static int
+probe_final(struct sl_session_engine *e, const char *path)
+{
+	int fd = sl_safepath_openat(e->dirfd, path, O_PATH, 0);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	if (fd == -ENOENT)
+		return 0;
+	return -(int)errno_status(e, fd);
+}
+
+/* Set up the staged file of a new MANIFEST; returns the status to answer. */
+static uint8_t
+file_open(struct sl_session_engine *e, struct sfile *f)
+{
+	struct statvfs vfs;
+	bool created;
+	uint64_t need, avail;
+	int rc;
+
+	rc = open_staged(e, f, &created);
+	if (rc < 0)
+		return rc == -EBUSY ? SL_PROTO_STATUS_REFUSED : errno_status(e, rc);
+	f->fd = rc;
+	if (sl_sha256_init(&f->sha) < 0)
+		return SL_PROTO_STATUS_REFUSED;
+	if (f->size == 0)
+		return SL_PROTO_STATUS_READY;
+
+	rc = load_sidecar(e, f);
+	if (rc < 0)
+		return SL_PROTO_STATUS_REFUSED;
+	need = f->size - durable_bytes(f);
+	if (fstatvfs(e->dirfd, &vfs) < 0) {
+		e->st->io_errors++;
+		return SL_PROTO_STATUS_IO_ERROR;
+	}
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail < need || avail - need < e->reserved) {
+		if (created)
+			unlinkat(e->stagefd, f->data_name, 0);
+		return SL_PROTO_STATUS_NO_SPACE;
+	}
+	if (fallocate(f->fd, 0, 0, (off_t)SL_ALIGN_UP(f->size, SL_DIRECT_ALIGN)) < 0 &&
+	    errno != EOPNOTSUPP) {
+		rc = -errno;
+		if (created)
+			unlinkat(e->stagefd, f->data_name, 0);
+		return rc == -ENOSPC || rc == -EDQUOT ? SL_PROTO_STATUS_NO_SPACE
+						      : errno_status(e, rc);
+	}
+	f->digests = calloc(f->nb_chunks, sizeof(*f->digests));
+	f->dknown = calloc((f->nb_chunks + 63) / 64, sizeof(*f->dknown));
+	if (f->digests == NULL || f->dknown == NULL)
+		return SL_PROTO_STATUS_REFUSED;
+	rc = sl_uring_file_add(e->io, f->fd, f->align);
+	if (rc < 0)
+		return SL_PROTO_STATUS_REFUSED;
+	f->slot = rc;
+	f->nb_written = f->map->nb_durable;
+	f->reserved = need;
+	e->reserved += need;
+	return SL_PROTO_STATUS_READY;
+}
+
+static void
+file_link(struct sl_session_engine *e, struct sfile *f)
+{
+	f->prev = NULL;
+	f->next = e->files;
+	if (e->files != NULL)
+		e->files->prev = f;
+	e->files = f;
+}
+
+int
+sfile_manifest(struct sl_session_engine *e, struct session *s, const struct sl_proto_manifest *m)
+{
+	uint8_t identity[SL_PROTO_SHA256_SIZE];
+	uint64_t fp, *v;
+	struct sfile *f;
+	uint32_t nb_chunks;
+	uint8_t status;
+	int rc;
+
+	e->st->manifests++;
+	manifest_identity(m, identity);
+	fp = manifest_fingerprint(m, identity);
+
+	v = htab_find(&s->files, m->file_id);
+	if (v != NULL) {
+		f = (struct sfile *)(uintptr_t)*v;
+		if (f->fp != fp || learn_digests(f, m->first, m->count, m->digests_wire) < 0) {
+			/* A changed manifest: refused, the file goes on. */
+			session_send_status(e, s, NULL, m->file_id, SL_PROTO_STATUS_BAD_MANIFEST);
+			e->st->bad_manifest++;
+			return -EINVAL;
+		}
+		release_held(e, f);
+		session_send_status(e, s, f, f->file_id, SL_PROTO_STATUS_READY);
+		return 0;
+	}
+	v = htab_find(&s->finals, m->file_id);
+	if (v != NULL) {
+		if (*v >> 8 != fp) {
+			session_send_status(e, s, NULL, m->file_id, SL_PROTO_STATUS_BAD_MANIFEST);
+			e->st->bad_manifest++;
+			return -EINVAL;
+		}
+		session_send_status(e, s, NULL, m->file_id, (uint8_t)*v);
+		return 0;
+	}
+
+	if (sl_safepath_check(m->path, m->path_len, NULL, 0) < 0)
+		return refuse(e, s, m, fp, SL_PROTO_STATUS_BAD_PATH, false);
+	nb_chunks = sl_proto_chunk_count(m->size, m->chunk_size);
+	if (!sl_proto_chunk_size_valid(m->chunk_size, e->p.max_chunk) || m->first != 0 ||
+	    (uint64_t)m->first + m->count > nb_chunks)
+		return refuse(e, s, m, fp, SL_PROTO_STATUS_BAD_MANIFEST, true);
+	if (nb_chunks > MAX_FILE_CHUNKS || s->nb_files >= e->p.max_files)
+		return refuse(e, s, m, fp, SL_PROTO_STATUS_REFUSED, true);
+
+	f = file_new(m, identity, fp);
+	if (f == NULL)
+		return refuse(e, s, m, fp, SL_PROTO_STATUS_REFUSED, false);
+	rc = probe_final(e, f->path);
+	if (rc < 0 || (rc == 1 && !e->p.overwrite)) {
+		free(f->path);
+		free(f);
+		return refuse(e, s, m, fp, rc < 0 ? (uint8_t)-rc : SL_PROTO_STATUS_EXISTS, false);
+	}
+
+	status = file_open(e, f);
+	if (status == SL_PROTO_STATUS_READY && f->size == 0)
+		status = publish(e, f); /* nothing to wait for */
+	if (status != SL_PROTO_STATUS_READY) {
+		release_reservation(e, f);
+		f->state = F_DEAD;
+		file_free(e, f);
+		if (status == SL_PROTO_STATUS_OK) {
+			e->st->files_ok++;
+			record_final(s, m->file_id, fp, status);
+			session_send_status(e, s, NULL, m->file_id, status);
+			return 0;
+		}
+		return refuse(e, s, m, fp, status, false);
+	}
+	if (htab_put(&s->files, f->file_id, (uint64_t)(uintptr_t)f) < 0) {
+		release_reservation(e, f);
+		file_free(e, f);
+		return refuse(e, s, m, fp, SL_PROTO_STATUS_REFUSED, false);
+	}
+	f->s = s;
+	s->nb_files++;
+	e->st->files_active++;
+	file_link(e, f);
+	if (f->map->nb_durable > 0) {
+		e->st->files_resumed++;
+		e->st->chunks_skipped += f->map->nb_durable;
+	}
+	learn_digests(f, m->first, m->count, m->digests_wire); /* checked above */
+	if (sl_chunkmap_complete(f->map))
+		f->state = F_COMMIT;
+	session_send_status(e, s, f, f->file_id, SL_PROTO_STATUS_READY);
+	return 0;
+}
+
+int
+sfile_digests(struct sl_session_engine *e, struct session *s, const struct sl_proto_digests *d)
+{
+	uint64_t *v = htab_find(&s->files, d->file_id);
+	struct sfile *f;
+
+	if (v == NULL) {
+		if (htab_find(&s->finals, d->file_id) != NULL)
+			return 0; /* late repeat for a finished file */
+		e->st->bad_manifest++;
+		return -ENOENT;
+	}
+	f = (struct sfile *)(uintptr_t)*v;
+	if (learn_digests(f, d->first, d->count, d->digests_wire) < 0) {
+		e->st->bad_manifest++;
+		file_final(e, f, SL_PROTO_STATUS_BAD_MANIFEST);
+		return -EINVAL;
+	}
+	release_held(e, f);
+	return 0;
+}
+
+/* ---- DATA ---- */
+
+int
+sfile_data(struct sl_session_engine *e, struct session *s, const struct sl_proto_data *d)
+{
+	struct sl_session_stats *st = e->st;
+	uint64_t *v = htab_find(&s->files, d->file_id);
+	struct sfile *f;
+	struct cbuf *b;
+	uint32_t idx, off, bi;
+	int n;
+
+	if (v == NULL) {
+		v = htab_find(&s->finals, d->file_id);
+		if (v != NULL && (uint8_t)*v == SL_PROTO_STATUS_OK) {
+			/* Late duplicate of a published file. */
+			st->data_durable++;
+			st->data_bytes += d->len;
+			st->data_dup_bytes += d->len;
+			return 0;
+		}
+		st->data_unknown_file++;
+		return -ENOENT;
+	}
+	f = (struct sfile *)(uintptr_t)*v;
+	if (!sl_proto_data_in_chunk(d->offset, d->len, f->chunk_size, f->size)) {
+		st->data_bad_range++;
+		return -ERANGE;
+	}
+	s->data_since_ack = true;
+	if (d->len == 0)
+		return 0;
+	if (d->offset + d->len > f->highest_seen)
+		f->highest_seen = d->offset + d->len;
+	idx = (uint32_t)(d->offset / f->chunk_size);
+	off = (uint32_t)(d->offset - (uint64_t)idx * f->chunk_size);
+	if (sl_chunkmap_is_received(f->map, idx)) {
+		st->data_durable++;
+		st->data_bytes += d->len;
+		st->data_dup_bytes += d->len;
+		return 0;
+	}
+	bi = find_buf(e, f, idx);
+	if (bi == NONE) {
+		int got = sl_bufpool_get(&e->pool);
+
+		if (got < 0) {
+			st->data_no_buffer++;
+			return -ENOBUFS;
+		}
+		bi = (uint32_t)got;
+		b = cb(e, bi);
+		b->f = f;
+		b->idx = idx;
+		b->len = sfile_chunk_len(f, idx);
+		b->state = CB_FILLING;
+		sl_chunkfill_init(&b->fill, b->len);
+		b->next = f->bufs;
+		f->bufs = bi;
+	}
+	b = cb(e, bi);
+	if (b->state != CB_FILLING) {
+		/* Whole already, waiting for its digest. */
+		st->data_bytes += d->len;
+		st->data_dup_bytes += d->len;
+		return 0;
+	}
+	n = sl_chunkfill_add(&b->fill, off, d->len);
+	if (n < 0) {
+		st->data_fragmented++;
+		return n;
+	}
+	memcpy(sl_bufpool_addr(&e->pool, bi) + off, d->payload, d->len);
+	st->data_bytes += d->len;
+	st->data_dup_bytes += d->len - (uint32_t)n;
+	if (sl_chunkfill_full(&b->fill)) {
+		if (digest_known(f, idx))
+			verify_chunk(e, f, bi);
+		else
+			b->state = CB_HELD;
+	}
+	return 0;
+}
+
+static uint16_t
+add_range(struct sl_proto_missing *out, uint16_t n, unsigned max, uint64_t off, uint64_t len)
+{
+	if (n > 0 && out[n - 1].offset + out[n - 1].length == off &&
+	    out[n - 1].length + len <= UINT32_MAX) {
+		out[n - 1].length += (uint32_t)len;
+		return n;
+	}
+	if (n >= max)
+		return n;
+	out[n].offset = off;
+	out[n].length = (uint32_t)len;
+	return n + 1;
+}
+
+unsigned
+sfile_missing(struct sl_session_engine *e, struct sfile *f, struct sl_proto_missing *out,
+	      unsigned max)
+{
+	struct sl_range64 holes[SL_CHUNKFILL_MAX_INTERVALS + 1];
+	uint16_t n = 0;
+
+	if (f->state != F_ACTIVE)
+		return 0;
+	for (uint32_t idx = sl_chunkmap_received_upto(f->map);
+	     n < max && idx < f->nb_chunks && (uint64_t)idx * f->chunk_size < f->highest_seen;
+	     idx++) {
+		uint64_t base = (uint64_t)idx * f->chunk_size;
+		uint64_t lim = base + sfile_chunk_len(f, idx);
+		uint32_t bi;
+
+		if (sl_chunkmap_is_received(f->map, idx))
+			continue;
+		if (lim > f->highest_seen)
+			lim = f->highest_seen;
+		bi = find_buf(e, f, idx);
+		if (bi == NONE) {
+			n = add_range(out, n, max, base, lim - base);
+			continue;
+		}
+		if (cb(e, bi)->state != CB_FILLING)
+			continue;
+		unsigned k =
+			sl_chunkfill_missing(&cb(e, bi)->fill, holes, SL_ARRAY_SIZE(holes), base);
+		for (unsigned j = 0; j < k && holes[j].offset < lim; j++) {
+			uint64_t end = holes[j].offset + holes[j].length;
+
+			n = add_range(out, n, max, holes[j].offset,
+				      (end < lim ? end : lim) - holes[j].offset);
+		}
+	}
+	return n;
+}
+
+/* ---- I/O completions ---- */
+
+static int
+push_unsynced(struct sl_session_engine *e, struct sfile *f, uint32_t idx)
+{
+	if (f->nb_unsynced == f->cap_unsynced) {
+		uint32_t cap = f->cap_unsynced ? 2 * f->cap_unsynced : 64;
+		uint32_t *p = realloc(f->unsynced, (size_t)cap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		f->unsynced = p;
+		f->cap_unsynced = cap;
+	}
+	if (f->nb_unsynced == 0)
+		f->unsynced_since_ns = e->now_ns;
+	f->unsynced[f->nb_unsynced++] = idx;
+	return 0;
+}
+
+static void
+write_sidecar(struct sl_session_engine *e, struct sfile *f)
+{
+	struct sl_sidecar_info *info = malloc(sizeof(*info));
+	int rc = -ENOMEM;
+
+	if (info != NULL) {
+		memcpy(info->identity, f->identity, SL_SIDECAR_IDENTITY_LEN);
+		info->file_size = f->size;
+		info->chunk_size = f->chunk_size;
+		info->nb_chunks = f->nb_chunks;
+		info->path_len = f->path_len;
+		memcpy(info->path, f->path, f->path_len);
+		info->path[f->path_len] = '\0';
+		rc = sl_sidecar_write(e->stagefd, f->state_name, info, f->map);
+		free(info);
+	}
+	if (rc < 0) {
+		SESS_LOG(ERR, "cannot write the sidecar of %s: %s\n", f->path, strerror(-rc));
+		e->st->io_errors++;
+		file_final(e, f, SL_PROTO_STATUS_IO_ERROR);
+		return;
+	}
+	e->st->sidecar_writes++;
+}
+
+static void
+write_done(struct sl_session_engine *e, uint32_t bi, int res)
+{
+	struct cbuf *b = cb(e, bi);
+	struct sfile *f = b->f;
+	uint32_t idx = b->idx, len = b->len;
+
+	f->writes_inflight--;
+	buf_unlink(e, f, bi);
+	buf_put(e, bi);
+	/* The chunk has left its buffer either way: the sender may send more. */
+	if (f->s != NULL)
+		f->s->retired += len;
+	if (f->state == F_DEAD) {
+		file_maybe_free(e, f);
+		return;
+	}
+	if (res < 0) {
+		SESS_LOG(ERR, "writing %s failed: %s\n", f->path, strerror(-res));
+		e->st->io_errors++;
+		file_final(e, f,
+			   res == -ENOSPC || res == -EDQUOT ? SL_PROTO_STATUS_NO_SPACE
+							    : SL_PROTO_STATUS_IO_ERROR);
+		return;
+	}
+	e->st->chunks_written++;
+	f->nb_written++;
+	if (push_unsynced(e, f, idx) < 0)
+		file_final(e, f, SL_PROTO_STATUS_IO_ERROR);
+}
+
+static void
+sync_done(struct sl_session_engine *e, struct sfile *f, int res)
+{
+	uint32_t n = f->sync_n;
+
+	f->sync_inflight = false;
+	f->sync_n = 0;
+	if (f->state == F_DEAD) {
+		file_maybe_free(e, f);
+		return;
+	}
+	if (res < 0) {
+		SESS_LOG(ERR, "fdatasync of %s failed: %s\n", f->path, strerror(-res));
+		e->st->io_errors++;
+		file_final(e, f, SL_PROTO_STATUS_IO_ERROR);
+		return;
+	}
+	e->st->datasyncs++;
+	/* Only the chunks written before the fdatasync was queued are durable. */
+	for (uint32_t i = 0; i < n; i++)
+		sl_chunkmap_set_durable(f->map, f->unsynced[i]);
+	memmove(f->unsynced, f->unsynced + n, (size_t)(f->nb_unsynced - n) * sizeof(uint32_t));
+	f->nb_unsynced -= n;
+	if (f->nb_unsynced > 0)
+		f->unsynced_since_ns = e->now_ns;
+	e->st->chunks_durable += n;
+	if (sl_chunkmap_complete(f->map)) {
+		f->state = F_COMMIT;
+	} else {
+		write_sidecar(e, f);
+		if (f->state == F_DEAD)
+			return;
+	}
+	if (f->s != NULL)
+		f->s->ack_now = true;
+}
+
+void
+sfile_io_done(void *arg, uint64_t cookie, int res)
+{
+	struct sl_session_engine *e = arg;
+
+	if ((cookie & 0xf) == CK_WRITE)
+		write_done(e, (uint32_t)(cookie >> 8), res);
+	else
+		sync_done(e, (struct sfile *)(uintptr_t)(cookie & ~(uint64_t)0xf), res);
+}
+
+/* ---- periodic work ---- */
+
+static void
+maybe_sync(struct sl_session_engine *e, struct sfile *f)
+{
+	bool due;
+
+	if (f->nb_unsynced == 0 || f->sync_inflight)
+		return;
+	if (f->state == F_CLOSING)
+		due = f->writes_inflight == 0;
+	else
+		due = f->nb_written == f->nb_chunks ||
+		      e->now_ns - f->unsynced_since_ns >= (uint64_t)e->p.sync_interval_us * 1000;
+	if (!due)
+		return;
+	if (sl_uring_fsync(e->io, f->slot, true, (uint64_t)(uintptr_t)f | CK_SYNC) < 0)
+		return; /* queue full: next poll */
+	f->sync_inflight = true;
+	f->sync_n = f->nb_unsynced;
+}
+
+/* Finish the SHA-256 by reading back chunks not hashed in order (one per
+ * call, so other sessions keep being served), then publish. */
+static void
+commit_step(struct sl_session_engine *e, struct sfile *f, unsigned *budget)
+{
+	uint8_t status;
+
+	if (f->writes_inflight > 0 || f->sync_inflight)
+		return;
+	if (f->sha_next < f->nb_chunks) {
+		uint32_t len = sfile_chunk_len(f, f->sha_next);
+		uint32_t rlen = (uint32_t)SL_ALIGN_UP(len, f->align);
+		ssize_t r;
+		int bi;
+
+		if (*budget == 0)
+			return;
+		bi = sl_bufpool_get(&e->pool);
+		if (bi < 0)
+			return;
+		(*budget)--;
+		r = pread(f->fd, sl_bufpool_addr(&e->pool, (unsigned)bi), rlen,
+			  (off_t)((uint64_t)f->sha_next * f->chunk_size));
+		if (r >= (ssize_t)len)
+			sl_sha256_update(&f->sha, sl_bufpool_addr(&e->pool, (unsigned)bi), len);
+		sl_bufpool_put(&e->pool, (unsigned)bi);
+		if (r < (ssize_t)len) {
+			SESS_LOG(ERR, "reading back %s failed: %s\n", f->path,
+				 r < 0 ? strerror(errno) : "short read");
+			e->st->io_errors++;
+			file_final(e, f, SL_PROTO_STATUS_IO_ERROR);
+			return;
+		}
+		e->st->readback_bytes += len;
+		f->sha_next++;
+		if (f->sha_next < f->nb_chunks)
+			return;
+	}
+	status = publish(e, f);
+	file_final(e, f, status);
+}
+
+void
+sfile_poll(struct sl_session_engine *e)
+{
+	unsigned budget = 1;
+	struct sfile *f, *next;
+
+	for (f = e->files; f != NULL; f = next) {
+		next = f->next;
+		if (f->fail_status != 0 && f->state != F_DEAD) {
+			file_final(e, f, f->fail_status);
+			continue;
+		}
+		switch (f->state) {
+		case F_ACTIVE:
+			maybe_sync(e, f);
+			break;
+		case F_CLOSING:
+			maybe_sync(e, f);
+			if (f->writes_inflight == 0 && !f->sync_inflight && f->nb_unsynced == 0) {
+				release_reservation(e, f);
+				f->state = F_DEAD;
+				file_maybe_free(e, f);
+			}
+			break;
+		case F_COMMIT:
+			commit_step(e, f, &budget);
+			break;
+		default:
+			file_maybe_free(e, f);
+			break;
+		}
+	}
+}
+
+void
+sfile_session_closed(struct sl_session_engine *e, struct session *s)
+{
+	for (uint32_t i = 0; i < s->files.cap; i++) {
+		struct sfile *f;
+
+		if (s->files.used[i] != 1)
+			continue;
+		f = (struct sfile *)(uintptr_t)s->files.vals[i];
+		/* Partial chunks go; verified ones are written, synced and
+		 * recorded in the sidecar so the transfer resumes later. A
+		 * file already complete is still published. */
+		discard_bufs(e, f);
+		f->s = NULL;
+		e->st->files_active--;
+		if (f->state == F_ACTIVE)
+			f->state = F_CLOSING;
+	}
+}
+
+bool
+sfile_busy(const struct sl_session_engine *e)
+{
+	for (const struct sfile *f = e->files; f != NULL; f = f->next)
+		if (f->state != F_ACTIVE || f->nb_unsynced > 0 || f->writes_inflight > 0 ||
+		    f->sync_inflight)
+			return true;
+	return false;
+}
+
+void
+sfile_destroy_all(struct sl_session_engine *e)
+{
+	/* The ring is gone: nothing is in flight any more. */
+	while (e->files != NULL) {
+		struct sfile *f = e->files;
+
+		for (uint32_t bi = f->bufs; bi != NONE; bi = cb(e, bi)->next)
+			cb(e, bi)->state = CB_FREE;
+		f->slot = -1;
+		file_free(e, f);
+	}
+}
