@@ -19,7 +19,10 @@
 #include "sl_capture.h"
 #include "sl_common.h"
 #include "sl_config.h"
+#include "sl_auth.h"
 #include "sl_filter.h"
+#include "sl_ingest.h"
+#include "sl_net.h"
 #include "sl_layout.h"
 #include "sl_pcap.h"
 #include "sl_rx.h"
@@ -44,6 +47,11 @@ struct app {
 	struct sl_writer_stats *wr_stats[SL_MAX_LCORES];
 	void *wr_mem[SL_MAX_LCORES];
 	struct rte_ring *rings[SL_MAX_LCORES][SL_MAX_LCORES]; /* [rx][writer] */
+	/* File mode */
+	struct sl_ingest_lcore *fw[SL_MAX_LCORES];        /* writer lcores */
+	struct sl_session_stats *fw_stats[SL_MAX_LCORES]; /* their engines' counters */
+	struct sl_net_iface net_ifaces[SL_MAX_PORTS];     /* our addresses, by port id */
+	struct sl_auth *auth;
 	struct sl_filter_slot *filter;
 	int stop;           /* RX lcores stop when set (atomic) */
 	int rx_running;     /* RX lcores still running (atomic) */

@@ -67,6 +67,17 @@ done(void)
 	fflush(stdout);
 }
 
+/* Capture settings mean nothing to file mode: say so rather than pretend. */
+static bool
+capture_only(const struct app *a)
+{
+	if (a->cfg.mode == SL_MODE_CAPTURE)
+		return false;
+	printf("Not in --mode=file: this setting is for --mode=capture.\n");
+	done();
+	return true;
+}
+
 /* Append "1,3-5" style text of a sorted id list to buf. */
 static void
 list_append(char *buf, size_t len, bool *first, unsigned lo, unsigned hi)
@@ -800,6 +811,8 @@ cmd_set_filter_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	char err[512];
 	bool off;
 
+	if (capture_only(cli_app))
+		return;
 	trim_right(res->expr);
 	off = strcmp(res->expr, "off") == 0;
 	if (res->expr[0] == '\0') {
@@ -862,6 +875,8 @@ cmd_set_snaplen_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	uint64_t v;
 	int rc = sl_parse_u64(res->value, 1, SL_PCAP_MAX_SNAPLEN, &v);
 
+	if (capture_only(cli_app))
+		return;
 	if (rc < 0) {
 		printf("Invalid snaplen '%s': %s (1..%u); snaplen stays %" PRIu32 ".\n", res->value,
 		       parse_error_text(rc), SL_PCAP_MAX_SNAPLEN, a->cfg.snaplen);
@@ -904,6 +919,8 @@ cmd_set_format_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	struct app *a = cli_app;
 	char text[64];
 
+	if (capture_only(cli_app))
+		return;
 	if (strcmp(res->value, "pcap") == 0) {
 		a->cfg.format = SL_PCAP_FORMAT_PCAP;
 	} else if (strcmp(res->value, "pcapng") == 0) {
@@ -989,6 +1006,8 @@ cmd_set_rotate_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	uint64_t v;
 	int rc;
 
+	if (capture_only(cli_app))
+		return;
 	if (strcmp(res->what, "size") == 0) {
 		rc = sl_parse_size(res->value, 0, TIB, &v);
 		/* Smaller files would be mostly headers; 0 turns rotation off. */

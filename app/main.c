@@ -4,6 +4,7 @@
  * the main lcore, and the orderly stop (RX first, then the writers drain
  * their rings and finish their files, then the summary).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -25,8 +26,12 @@
 
 #include "app.h"
 #include "sl_capture.h"
+#include "sl_auth.h"
 #include "sl_filter.h"
 #include "sl_common.h"
+#include "sl_ingest.h"
+#include "sl_net.h"
+#include "sl_session.h"
 #include "sl_config.h"
 #include "sl_layout.h"
 #include "sl_pcap.h"
@@ -97,8 +102,12 @@ mbufs_needed(const struct app *a, int socket)
 	for (unsigned p = 0; p < a->nb_ports; p++)
 		if (sl_port_socket(a->port_ids[p]) == socket)
 			n += l->nb_rxq[p] * a->cfg.nb_rxd;
-	/* A ring per queue at most; each may be full. */
-	n += l->nb_queues * a->cfg.ring_size;
+	/* A ring per queue at most (file mode: per RX and writer pair); each may be full. */
+	n += (a->cfg.mode == SL_MODE_FILE ? l->nb_rx * l->nb_writers : l->nb_queues) *
+	     a->cfg.ring_size;
+	/* Replies wait in TX descriptors. */
+	if (a->cfg.mode == SL_MODE_FILE)
+		n += a->nb_ports * (l->nb_rx + l->nb_writers) * 512u;
 	n += (l->nb_rx + l->nb_writers + 1) * (MBUF_CACHE + a->cfg.burst * 4u);
 	return n + 1024;
 }
@@ -115,13 +124,19 @@ create_pools(struct app *a)
 			s = 0;
 		if (a->pools[s] != NULL)
 			continue;
+		uint16_t room = RTE_MBUF_DEFAULT_BUF_SIZE;
+
+		/* File mode: a whole frame of the MTU (VLAN tags included) in one
+		 * mbuf, so replies and datagrams need no chains. */
+		if (a->cfg.mode == SL_MODE_FILE &&
+		    a->cfg.mtu + 14u + 8u + RTE_PKTMBUF_HEADROOM > room)
+			room = (uint16_t)(a->cfg.mtu + 14u + 8u + RTE_PKTMBUF_HEADROOM);
 		n = a->cfg.nb_mbufs ? a->cfg.nb_mbufs : mbufs_needed(a, s);
 		snprintf(name, sizeof(name), "sl_mbuf_s%d", s);
-		a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0,
-						      RTE_MBUF_DEFAULT_BUF_SIZE, s);
+		a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, room, s);
 		if (a->pools[s] == NULL)
-			a->pools[s] = rte_pktmbuf_pool_create(
-				name, n, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+			a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, room,
+							      SOCKET_ID_ANY);
 		if (a->pools[s] == NULL) {
 			fprintf(stderr,
 				"sluice: error: cannot create a pool of %u mbufs on socket %d: %s "
@@ -156,6 +171,13 @@ setup_ports(struct app *a)
 			.pool = pool_of_port(a, a->port_ids[p]),
 		};
 
+		if (a->cfg.mode == SL_MODE_FILE) {
+			/* Every RX and writer lcore sends on its own queue: no locks. */
+			pc.nb_txq = (uint16_t)(a->layout.nb_rx + a->layout.nb_writers);
+			pc.rx_csum = true;
+			pc.mtu = a->cfg.mtu != 1500 ? a->cfg.mtu : 0;
+		}
+
 		if (pc.nb_rxq == 0)
 			continue;
 		if (sl_port_configure(a->port_ids[p], &pc, err, sizeof(err)) < 0) {
@@ -179,6 +201,105 @@ start_ports(struct app *a)
 			return -EINVAL;
 		}
 		a->ports_started[p] = true;
+	}
+	return 0;
+}
+
+/* File mode: one ingest lcore per writer, and a ring from every RX lcore to
+ * every writer, since any RX lcore may receive any session's datagrams. */
+static int
+create_file_lcores(struct app *a)
+{
+	const struct sl_layout *l = &a->layout;
+	const struct sl_config *c = &a->cfg;
+
+	for (unsigned r = 0; r < l->nb_rx; r++) {
+		struct sl_rx_lcore *rx = a->rx[r];
+
+		rx->ifaces = a->net_ifaces;
+		rx->nb_writers = l->nb_writers;
+		rx->txq = (uint16_t)r;
+		for (unsigned i = 0; i < a->nb_ports; i++)
+			rx->tx_pool[a->port_ids[i]] = pool_of_port(a, a->port_ids[i]);
+	}
+	for (unsigned w = 0; w < l->nb_writers; w++) {
+		unsigned lc = l->writer_lcore[w];
+		int s = (int)rte_lcore_to_socket_id(lc);
+		struct sl_ingest_lcore *fw;
+		struct sl_session_params *p;
+		size_t mem;
+
+		a->wr_stats[w] = rte_zmalloc_socket("sl_wr_stats", sizeof(struct sl_writer_stats),
+						    RTE_CACHE_LINE_SIZE, s);
+		a->fw_stats[w] = rte_zmalloc_socket("sl_fw_stats", sizeof(struct sl_session_stats),
+						    RTE_CACHE_LINE_SIZE, s);
+		fw = a->fw[w] = rte_zmalloc_socket("sl_fw", sizeof(*fw), RTE_CACHE_LINE_SIZE, s);
+		if (fw == NULL || a->wr_stats[w] == NULL || a->fw_stats[w] == NULL)
+			return -ENOMEM;
+		p = &fw->params;
+		p->writer_id = w;
+		p->nb_writers = l->nb_writers;
+		p->dir = c->dir;
+		p->overwrite = c->overwrite;
+		p->direct = c->direct;
+		p->max_chunk = (uint32_t)c->write_buffer_size;
+		p->nb_bufs = c->write_buffers;
+		p->uring_depth = c->uring_depth;
+		p->max_sessions = c->max_sessions;
+		p->max_files = c->max_files;
+		p->window = c->window;
+		/* The largest UDP payload in an IPv4 packet of the MTU; IPv6
+		 * senders take 20 bytes less themselves. */
+		p->max_payload = (uint16_t)(c->mtu - 28u);
+		p->ack_interval_us = 20000;
+		p->idle_timeout_ms = 30000;
+		p->sync_interval_us = 20000;
+		p->auth = a->auth;
+		mem = sl_session_mem_size(p);
+		a->wr_mem[w] = rte_malloc_socket("sl_wbuf", mem, SL_DIRECT_ALIGN, s);
+		if (a->wr_mem[w] == NULL)
+			APP_LOG(WARNING,
+				"writer %u: no %zu MiB of DPDK memory for chunk buffers, using "
+				"ordinary memory\n",
+				w, mem >> 20);
+		p->buf_mem = a->wr_mem[w];
+		fw->burst = c->burst * 4u;
+		fw->idle_sleep_us = c->idle_sleep_us;
+		fw->rx_running = &a->rx_running;
+		fw->ifaces = a->net_ifaces;
+		fw->txq = (uint16_t)(l->nb_rx + w);
+		for (unsigned i = 0; i < a->nb_ports; i++)
+			fw->tx_pool[a->port_ids[i]] = pool_of_port(a, a->port_ids[i]);
+		fw->stats = a->wr_stats[w];
+		fw->session_stats = a->fw_stats[w];
+		fw->finish_timeout_ms = 10000;
+	}
+	for (unsigned r = 0; r < l->nb_rx; r++)
+		for (unsigned w = 0; w < l->nb_writers; w++) {
+			char name[RTE_RING_NAMESIZE];
+			struct rte_ring *ring;
+
+			snprintf(name, sizeof(name), "sl_rx%u_w%u", r, w);
+			ring = rte_ring_create(name, c->ring_size,
+					       (int)rte_lcore_to_socket_id(l->writer_lcore[w]),
+					       RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+			if (ring == NULL) {
+				fprintf(stderr, "sluice: error: cannot create ring %s of %u: %s\n",
+					name, c->ring_size, rte_strerror(rte_errno));
+				return -ENOMEM;
+			}
+			a->rings[r][w] = ring;
+			a->rx[r]->to_writer[w] = ring;
+			a->fw[w]->rings[a->fw[w]->nb_rings++] = ring;
+		}
+	/* Each RX lcore polls the queues the layout gave it. */
+	for (unsigned q = 0; q < l->nb_queues; q++) {
+		const struct sl_layout_queue *lq = &l->queues[q];
+		struct sl_rx_lcore *rx = a->rx[lq->rx];
+
+		rx->q[rx->nb_q].port = lq->port;
+		rx->q[rx->nb_q].queue = lq->queue;
+		rx->nb_q++;
 	}
 	return 0;
 }
@@ -209,6 +330,8 @@ create_rings_and_lcores(struct app *a)
 		a->rx[r]->filter = a->filter;
 		a->rx[r]->reader_id = r;
 	}
+	if (c->mode == SL_MODE_FILE)
+		return create_file_lcores(a);
 	for (unsigned w = 0; w < l->nb_writers; w++) {
 		unsigned lc = l->writer_lcore[w];
 		int s = (int)rte_lcore_to_socket_id(lc);
@@ -289,11 +412,46 @@ create_rings_and_lcores(struct app *a)
 	return 0;
 }
 
+static void
+file_stats_sum(struct app *a, struct sl_session_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned w = 0; w < a->layout.nb_writers; w++)
+		if (a->fw_stats[w] != NULL)
+			sl_ingest_stats_add(sum, a->fw_stats[w]);
+}
+
+static void
+file_json(FILE *f, void *arg)
+{
+	struct sl_session_stats sum;
+
+	file_stats_sum(arg, &sum);
+	fprintf(f, "\"file\": {");
+	sl_ingest_stats_json(f, &sum);
+	fprintf(f, "}");
+}
+
+static void
+file_summary(FILE *f, void *arg)
+{
+	struct sl_session_stats sum;
+
+	file_stats_sum(arg, &sum);
+	sl_ingest_stats_summary(f, &sum);
+}
+
 void
 app_fill_view(struct app *a, struct sl_stats_view *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->mode = "capture";
+	v->mode = a->cfg.mode == SL_MODE_FILE ? "file" : "capture";
+	if (a->cfg.mode == SL_MODE_FILE) {
+		v->file_mode = true;
+		v->extra_json = file_json;
+		v->extra_summary = file_summary;
+		v->extra_arg = a;
+	}
 	v->elapsed_s = a->start_tsc ? (double)(rte_rdtsc() - a->start_tsc) / (double)a->tsc_hz : 0;
 	v->nb_ports = a->nb_ports;
 	for (unsigned i = 0; i < a->nb_ports; i++) {
@@ -348,10 +506,35 @@ app_print_period(struct app *a)
 	a->last_print = now;
 }
 
+_Static_assert((int)SL_INGEST_STARTING == (int)SL_CAPTURE_LCORE_STARTING &&
+		       (int)SL_INGEST_RUNNING == (int)SL_CAPTURE_LCORE_RUNNING &&
+		       (int)SL_INGEST_DONE == (int)SL_CAPTURE_LCORE_DONE &&
+		       (int)SL_INGEST_FAILED == (int)SL_CAPTURE_LCORE_FAILED,
+	       "writer lcore states of both modes must agree");
+
+static int *
+writer_state(struct app *a, unsigned w)
+{
+	return a->cfg.mode == SL_MODE_FILE ? &a->fw[w]->state : &a->wr[w]->state;
+}
+
+static int
+writer_error(struct app *a, unsigned w)
+{
+	return a->cfg.mode == SL_MODE_FILE ? a->fw[w]->error : a->wr[w]->error;
+}
+
 /* Settings that may change between runs (set commands while stopped). */
 static void
 refresh_writer_params(struct app *a)
 {
+	if (a->cfg.mode == SL_MODE_FILE) {
+		for (unsigned w = 0; w < a->layout.nb_writers; w++) {
+			a->fw[w]->params.dir = a->cfg.dir;
+			a->fw[w]->state = SL_INGEST_STARTING;
+		}
+		return;
+	}
 	for (unsigned w = 0; w < a->layout.nb_writers; w++) {
 		struct sl_capture_params *p = &a->wr[w]->params;
 
@@ -379,19 +562,23 @@ app_start(struct app *a)
 	__atomic_store_n(&a->stop, 0, __ATOMIC_RELEASE);
 	/* Writers run until every RX lcore has stopped: count them in first. */
 	__atomic_store_n(&a->rx_running, (int)l->nb_rx, __ATOMIC_RELEASE);
-	for (unsigned w = 0; w < l->nb_writers; w++)
-		rte_eal_remote_launch(sl_capture_lcore_main, a->wr[w], l->writer_lcore[w]);
+	for (unsigned w = 0; w < l->nb_writers; w++) {
+		if (a->cfg.mode == SL_MODE_FILE)
+			rte_eal_remote_launch(sl_ingest_lcore_main, a->fw[w], l->writer_lcore[w]);
+		else
+			rte_eal_remote_launch(sl_capture_lcore_main, a->wr[w], l->writer_lcore[w]);
+	}
 	/* Writers create their io_uring on their own lcore; wait until each is
 	 * ready so that a disk problem stops us before any packet is taken. */
 	for (unsigned w = 0; w < l->nb_writers; w++) {
 		int st;
 
-		while ((st = __atomic_load_n(&a->wr[w]->state, __ATOMIC_ACQUIRE)) ==
+		while ((st = __atomic_load_n(writer_state(a, w), __ATOMIC_ACQUIRE)) ==
 		       SL_CAPTURE_LCORE_STARTING)
 			rte_delay_us_sleep(1000);
 		if (st == SL_CAPTURE_LCORE_FAILED) {
 			fprintf(stderr, "sluice: error: writer %u cannot start in %s: %s\n", w,
-				a->cfg.dir, strerror(-a->wr[w]->error));
+				a->cfg.dir, strerror(-writer_error(a, w)));
 			rc = -EIO;
 		}
 	}
@@ -421,7 +608,9 @@ app_start(struct app *a)
 	}
 	a->next_print = a->run_tsc + (uint64_t)a->cfg.stats_period * a->tsc_hz;
 	for (unsigned r = 0; r < l->nb_rx; r++)
-		rte_eal_remote_launch(sl_rx_lcore_main, a->rx[r], l->rx_lcore[r]);
+		rte_eal_remote_launch(a->cfg.mode == SL_MODE_FILE ? sl_rx_file_lcore_main
+								  : sl_rx_lcore_main,
+				      a->rx[r], l->rx_lcore[r]);
 	a->started = true;
 	return 0;
 }
@@ -439,7 +628,8 @@ app_stop(struct app *a)
 		rte_eal_wait_lcore(l->rx_lcore[r]);
 	for (unsigned w = 0; w < l->nb_writers; w++) {
 		rte_eal_wait_lcore(l->writer_lcore[w]);
-		if (__atomic_load_n(&a->wr[w]->state, __ATOMIC_ACQUIRE) != SL_CAPTURE_LCORE_DONE) {
+		if (__atomic_load_n(writer_state(a, w), __ATOMIC_ACQUIRE) !=
+		    SL_CAPTURE_LCORE_DONE) {
 			a->failed = true;
 			rc = -EIO;
 		}
@@ -451,6 +641,8 @@ app_stop(struct app *a)
 void
 app_push_live(struct app *a)
 {
+	if (a->cfg.mode == SL_MODE_FILE)
+		return;
 	for (unsigned i = 0; i < a->nb_ports; i++)
 		a->ifaces[i].snaplen = a->cfg.snaplen;
 	for (unsigned w = 0; w < a->layout.nb_writers; w++) {
@@ -578,6 +770,93 @@ report(struct app *a, int *exit_code)
 	}
 }
 
+/*
+ * net_af_packet spreads received frames over all of its qpairs sockets
+ * (PACKET_FANOUT), whatever number of RX queues is configured, so in file
+ * mode, where every datagram matters, every one of its queues is set up and
+ * polled: the extra ones go round-robin to the RX lcores serving the port.
+ */
+static void
+poll_all_fanout_queues(struct app *a)
+{
+	struct sl_layout *l = &a->layout;
+
+	for (unsigned p = 0; p < a->nb_ports; p++) {
+		struct rte_eth_dev_info info;
+		uint16_t have = l->nb_rxq[p], rx_of[SL_LAYOUT_MAX_QUEUES];
+		unsigned nb_rx_of = 0;
+
+		if (have == 0 || rte_eth_dev_info_get(a->port_ids[p], &info) < 0 ||
+		    strcmp(info.driver_name, "net_af_packet") != 0)
+			continue;
+		for (unsigned q = 0; q < l->nb_queues; q++)
+			if (l->queues[q].port == a->port_ids[p])
+				rx_of[nb_rx_of++] = l->queues[q].rx;
+		for (uint16_t q = have;
+		     q < info.max_rx_queues && l->nb_queues < SL_LAYOUT_MAX_QUEUES; q++) {
+			struct sl_layout_queue *lq = &l->queues[l->nb_queues++];
+
+			lq->port = a->port_ids[p];
+			lq->queue = q;
+			lq->rx = rx_of[q % nb_rx_of];
+			lq->writer = 0;
+			l->nb_rxq[p]++;
+		}
+	}
+}
+
+/* File mode: our address on each port, and who may connect. */
+static int
+setup_file_mode(struct app *a)
+{
+	static struct sl_auth auth;
+	char err[512];
+
+	for (unsigned i = 0; i < a->cfg.nb_ips; i++)
+		if (a->cfg.ips[i].port >= a->nb_ports) {
+			fprintf(stderr, "sluice: error: --ip %s@%u: there are only %u port(s)\n",
+				a->cfg.ips[i].family == 4 ? "(IPv4)" : "(IPv6)", a->cfg.ips[i].port,
+				a->nb_ports);
+			return -EINVAL;
+		}
+	for (unsigned p = 0; p < a->nb_ports; p++) {
+		struct sl_net_iface *ifc = &a->net_ifaces[a->port_ids[p]];
+
+		memset(ifc, 0, sizeof(*ifc));
+		sl_port_mac(a->port_ids[p], &ifc->mac);
+		ifc->udp_port = a->cfg.udp_port;
+		for (unsigned i = 0; i < a->cfg.nb_ips; i++) {
+			const struct sl_config_ip *ip = &a->cfg.ips[i];
+
+			if (ip->port != p)
+				continue;
+			if (ip->family == 4) {
+				memcpy(&ifc->ip, ip->ip, 4);
+				ifc->ip_prefix = ip->prefix;
+			} else {
+				memcpy(ifc->ip6, ip->ip, 16);
+				ifc->ip6_prefix = ip->prefix;
+			}
+		}
+	}
+	if (sl_auth_init(&auth) < 0) {
+		fprintf(stderr, "sluice: error: no randomness for the cookie secret\n");
+		return -EIO;
+	}
+	if (a->cfg.psk_file[0] != '\0' &&
+	    sl_auth_load_keys(&auth, a->cfg.psk_file, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sluice: error: --psk-file: %s\n", err);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < a->cfg.nb_allow; i++)
+		if (sl_auth_allow_add(&auth, a->cfg.allow[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "sluice: error: --allow: %s\n", err);
+			return -EINVAL;
+		}
+	a->auth = &auth;
+	return 0;
+}
+
 static int
 check_dir(const char *dir)
 {
@@ -667,6 +946,12 @@ main(int argc, char **argv)
 		a->ifaces[i].description = "sluice capture";
 		a->ifaces[i].snaplen = a->cfg.snaplen;
 	}
+	if (a->cfg.mode == SL_MODE_FILE)
+		poll_all_fanout_queues(a);
+	if (a->cfg.mode == SL_MODE_FILE && setup_file_mode(a) < 0) {
+		rte_eal_cleanup();
+		return 2;
+	}
 
 	a->filter = sl_filter_slot_create(a->layout.nb_rx);
 	if (a->filter == NULL)
@@ -699,9 +984,31 @@ main(int argc, char **argv)
 			APP_LOG(WARNING, "telemetry commands unavailable: %s\n", strerror(-rc));
 	}
 
-	printf("sluice: capture on %u port(s), %u RX lcore(s), %u writer(s) -> %s (%s%s)\n",
-	       a->nb_ports, a->layout.nb_rx, a->layout.nb_writers, a->cfg.dir,
-	       sl_config_format_name(a->cfg.format), a->cfg.direct ? ", O_DIRECT" : "");
+	if (a->cfg.mode == SL_MODE_FILE) {
+		printf("sluice: file mode on %u port(s), %u RX lcore(s), %u writer(s) -> %s "
+		       "(UDP port %u%s%s%s)\n",
+		       a->nb_ports, a->layout.nb_rx, a->layout.nb_writers, a->cfg.dir,
+		       a->cfg.udp_port, a->cfg.direct ? ", O_DIRECT" : "",
+		       a->auth->nb_keys ? ", keys required" : "",
+		       a->cfg.overwrite ? ", overwrite" : "");
+		for (unsigned i = 0; i < a->nb_ports; i++) {
+			const struct sl_net_iface *ifc = &a->net_ifaces[a->port_ids[i]];
+			char v4[INET_ADDRSTRLEN] = "-", v6[INET6_ADDRSTRLEN] = "-";
+
+			if (ifc->ip != 0)
+				inet_ntop(AF_INET, &ifc->ip, v4, sizeof(v4));
+			if (ifc->ip6[0] != 0 || memcmp(ifc->ip6, ifc->ip6 + 1, 15) != 0)
+				inet_ntop(AF_INET6, ifc->ip6, v6, sizeof(v6));
+			printf("sluice: port %u (%s) " RTE_ETHER_ADDR_PRT_FMT
+			       " IPv4 %s/%u IPv6 %s/%u\n",
+			       a->port_ids[i], a->port_names[i], RTE_ETHER_ADDR_BYTES(&ifc->mac),
+			       v4, ifc->ip_prefix, v6, ifc->ip6_prefix);
+		}
+	} else {
+		printf("sluice: capture on %u port(s), %u RX lcore(s), %u writer(s) -> %s (%s%s)\n",
+		       a->nb_ports, a->layout.nb_rx, a->layout.nb_writers, a->cfg.dir,
+		       sl_config_format_name(a->cfg.format), a->cfg.direct ? ", O_DIRECT" : "");
+	}
 	fflush(stdout);
 
 	if (a->cfg.interactive) {

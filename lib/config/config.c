@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sl_config.h"
+#include "sl_net.h"
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
@@ -46,6 +47,15 @@ enum option_id {
 	OPT_NAME_PREFIX,
 	OPT_CMDLINE_FILE,
 	OPT_FILTER,
+	OPT_IP,
+	OPT_UDP_PORT,
+	OPT_OVERWRITE,
+	OPT_PSK_FILE,
+	OPT_ALLOW,
+	OPT_MTU,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_FILES,
+	OPT_WINDOW,
 };
 
 static const struct option long_options[] = {
@@ -77,6 +87,15 @@ static const struct option long_options[] = {
 	{ "interactive", no_argument, NULL, OPT_INTERACTIVE },
 	{ "cmdline-file", required_argument, NULL, OPT_CMDLINE_FILE },
 	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "ip", required_argument, NULL, OPT_IP },
+	{ "udp-port", required_argument, NULL, OPT_UDP_PORT },
+	{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
+	{ "psk-file", required_argument, NULL, OPT_PSK_FILE },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
+	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -252,6 +271,40 @@ name_prefix(const struct arg *a, char *dst, size_t dstlen)
 	return 0;
 }
 
+/* --ip=ADDR/PREFIX[@PORT]: at most one address of each family per port. */
+static int
+ip_address(struct sl_config *cfg, const struct arg *a)
+{
+	char text[128];
+	const char *at = strrchr(a->value, '@');
+	size_t len = at ? (size_t)(at - a->value) : strlen(a->value);
+	struct sl_config_ip ip;
+	uint64_t port = 0;
+
+	memset(&ip, 0, sizeof(ip));
+	if (len >= sizeof(text))
+		return bad_value(a, "is too long");
+	memcpy(text, a->value, len);
+	text[len] = '\0';
+	if (at != NULL && sl_parse_u64(at + 1, 0, SL_MAX_PORTS - 1, &port) < 0)
+		return bad_value(a, "has a port index that is not 0..%u", SL_MAX_PORTS - 1);
+	if (sl_net_parse_cidr(text, &ip.family, ip.ip, &ip.prefix) < 0)
+		return bad_value(a, "is not ADDR/PREFIX[@PORT] (such as 10.0.0.1/24 or "
+				    "fd00::1/64@1)");
+	if ((ip.family == 4 && (ip.ip[0] == 0 || ip.ip[0] >= 224 || ip.prefix == 0)) ||
+	    (ip.family == 6 && (ip.ip[0] == 0xff || ip.prefix == 0)))
+		return bad_value(a, "is not a unicast host address with a prefix");
+	ip.port = (uint16_t)port;
+	for (unsigned i = 0; i < cfg->nb_ips; i++)
+		if (cfg->ips[i].port == ip.port && cfg->ips[i].family == ip.family)
+			return bad_value(a, "gives port %u a second IPv%u address", ip.port,
+					 ip.family);
+	if (cfg->nb_ips == SL_CONFIG_MAX_IPS)
+		return bad_value(a, "is one address too many");
+	cfg->ips[cfg->nb_ips++] = ip;
+	return 0;
+}
+
 static int
 handle_option(struct sl_config *cfg, int id, const struct arg *a)
 {
@@ -260,9 +313,12 @@ handle_option(struct sl_config *cfg, int id, const struct arg *a)
 
 	switch (id) {
 	case OPT_MODE:
-		if (strcmp(a->value, "capture") != 0)
-			return bad_value(a, "is not one of capture");
-		cfg->mode = SL_MODE_CAPTURE;
+		if (strcmp(a->value, "capture") == 0)
+			cfg->mode = SL_MODE_CAPTURE;
+		else if (strcmp(a->value, "file") == 0)
+			cfg->mode = SL_MODE_FILE;
+		else
+			return bad_value(a, "is not one of capture, file");
 		return 0;
 	case OPT_DIR:
 		return path(a, cfg->dir, sizeof(cfg->dir));
@@ -331,6 +387,29 @@ handle_option(struct sl_config *cfg, int id, const struct arg *a)
 	case OPT_FILTER:
 		/* Compiled by the app, which reports syntax errors with libpcap's words. */
 		return path(a, cfg->filter, sizeof(cfg->filter));
+	case OPT_IP:
+		return ip_address(cfg, a);
+	case OPT_UDP_PORT:
+		return number_u16(a, 1, 65535, &cfg->udp_port);
+	case OPT_PSK_FILE:
+		return path(a, cfg->psk_file, sizeof(cfg->psk_file));
+	case OPT_ALLOW:
+		/* Checked by lib/auth when the app loads it (exit 2 on a bad one). */
+		if (cfg->nb_allow == SL_CONFIG_MAX_ALLOW)
+			return bad_value(a, "is one entry too many (at most %u)",
+					 SL_CONFIG_MAX_ALLOW);
+		rc = path(a, cfg->allow[cfg->nb_allow], sizeof(cfg->allow[0]));
+		if (rc == 0)
+			cfg->nb_allow++;
+		return rc;
+	case OPT_MTU:
+		return number_u16(a, 1280, 9000, &cfg->mtu);
+	case OPT_MAX_SESSIONS:
+		return number_u32(a, 1, 65536, &cfg->max_sessions);
+	case OPT_MAX_FILES:
+		return number_u32(a, 1, 4096, &cfg->max_files);
+	case OPT_WINDOW:
+		return size(a, 64 * KIB, 4 * GIB, "64K..4G", &cfg->window);
 	}
 	return report(a->err, a->errlen, "--%s is not handled", a->name);
 }
@@ -379,6 +458,11 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->nb_mbufs = 0;
 	cfg->promiscuous = true;
 	strcpy(cfg->name_prefix, "sluice");
+	cfg->udp_port = 7400;
+	cfg->mtu = 1500;
+	cfg->max_sessions = 64;
+	cfg->max_files = 32;
+	cfg->window = 8 * MIB;
 }
 
 /* Checks that involve more than one option run once everything is parsed, so
@@ -399,6 +483,21 @@ check_combinations(const struct sl_config *cfg, char *err, size_t errlen)
 			"for --snaplen %" PRIu32 ": raise --write-buffer or lower --snaplen",
 			cfg->write_buffer_size,
 			sl_pcap_record_size(SL_PCAP_FORMAT_PCAPNG, cfg->snaplen), cfg->snaplen);
+	if (cfg->mode == SL_MODE_FILE && cfg->nb_ips == 0)
+		return report(
+			err, errlen,
+			"--mode=file needs an address: --ip=ADDR/PREFIX (such as 10.0.0.1/24)");
+	if (cfg->mode != SL_MODE_FILE &&
+	    (cfg->nb_ips > 0 || cfg->overwrite || cfg->nb_allow > 0 || cfg->psk_file[0] != '\0'))
+		return report(err, errlen,
+			      "--ip, --overwrite, --allow and --psk-file need --mode=file");
+	if (cfg->mode == SL_MODE_FILE && cfg->filter[0] != '\0')
+		return report(err, errlen, "--filter is for --mode=capture");
+	if (cfg->mode == SL_MODE_FILE && cfg->window < cfg->write_buffer_size)
+		return report(err, errlen,
+			      "--window (%" PRIu64 ") must be at least --write-buffer (%" PRIu64
+			      "), the largest chunk",
+			      cfg->window, cfg->write_buffer_size);
 	for (unsigned i = 0; i < cfg->nb_rx_lcores; i++)
 		for (unsigned j = 0; j < cfg->nb_writer_lcores; j++)
 			if (cfg->rx_lcores[i] == cfg->writer_lcores[j])
@@ -441,6 +540,9 @@ sl_config_parse(struct sl_config *cfg, int argc, char **argv, char *err, size_t 
 			continue;
 		case OPT_INTERACTIVE:
 			cfg->interactive = true;
+			continue;
+		case OPT_OVERWRITE:
+			cfg->overwrite = true;
 			continue;
 		case ':':
 			return report(err, errlen, "--%s needs a value", option_name(optopt));
@@ -486,15 +588,35 @@ sl_config_usage(FILE *f, const char *prog)
 		   "options come after it. Sizes take a K, M, G or T suffix (powers of 1024).\n");
 
 	fprintf(f, "\nMode and output:\n");
-	fprintf(f, "  --mode=capture          capture every frame to files (default capture)\n");
-	fprintf(f, "  --dir=PATH              directory of the capture files (default %s)\n",
-		d.dir);
+	fprintf(f, "  --mode=capture|file     capture every frame to files, or receive whole\n"
+		   "                          files from sluice-send (default capture)\n");
+	fprintf(f, "  --dir=PATH              directory of the files (default %s)\n", d.dir);
 	fprintf(f, "  --format=pcap|pcapng    file format, ns timestamps (default %s)\n",
 		sl_config_format_name(d.format));
 	fprintf(f,
 		"  --snaplen=N             bytes kept of each frame, 1..%u (default %" PRIu32 ")\n",
 		SL_PCAP_MAX_SNAPLEN, d.snaplen);
 	fprintf(f, "  --no-direct             write through the page cache, not O_DIRECT\n");
+
+	fprintf(f, "\nFile mode (--mode=file):\n");
+	fprintf(f,
+		"  --ip=ADDR/PREFIX[@PORT] our IPv4 or IPv6 address on port PORT (default 0);\n"
+		"                          repeat for more ports, one of each family per port\n"
+		"  --udp-port=N            UDP port of the protocol (default %u)\n"
+		"  --overwrite             replace files that exist (default: status EXISTS)\n"
+		"  --psk-file=FILE         senders must prove a key of FILE (lines 'ID HEXKEY')\n"
+		"  --allow=CIDR            accept senders from CIDR only; repeatable\n"
+		"                          (default: everyone)\n"
+		"  --mtu=N                 largest IP packet sent or accepted, 1280..9000\n"
+		"                          (default %u)\n"
+		"  --max-sessions=N        sessions per writer lcore, 1..65536 (default %" PRIu32
+		")\n"
+		"  --max-files=N           files in progress per session, 1..4096 (default %" PRIu32
+		")\n"
+		"  --window=SIZE           credit per session, 64K..4G (default %s)\n"
+		"  Chunks are at most --write-buffer; --write-buffers are the chunk buffers.\n",
+		d.udp_port, d.mtu, d.max_sessions, d.max_files,
+		sl_format_size(d.window, text, sizeof(text)));
 
 	fprintf(f, "\nRotation:\n");
 	fprintf(f,

@@ -19,6 +19,20 @@
 
 enum sl_mode {
 	SL_MODE_CAPTURE = 0, /**< Every frame into rotating pcap/pcapng files. */
+	SL_MODE_FILE = 1,    /**< Whole files from senders (docs/protocol.md). */
+};
+
+/** Most --ip addresses (one IPv4 and one IPv6 per port). */
+#define SL_CONFIG_MAX_IPS (2 * SL_MAX_PORTS)
+/** Most --allow entries. */
+#define SL_CONFIG_MAX_ALLOW 64
+
+/** One --ip=ADDR/PREFIX[@PORT]. */
+struct sl_config_ip {
+	uint16_t port;  /**< Index of the port in DPDK port order (default 0). */
+	uint8_t family; /**< 4 or 6. */
+	uint8_t prefix;
+	uint8_t ip[16]; /**< Network order; IPv4 in ip[0..3]. */
 };
 
 struct sl_config {
@@ -53,6 +67,18 @@ struct sl_config {
 	bool interactive;            /**< -i: the sluice> prompt; ingest waits for start */
 	char cmdline_file[PATH_MAX]; /**< --cmdline-file=FILE: commands run before the prompt */
 	char filter[4096];           /**< --filter=EXPR: libpcap capture filter, "" = none */
+	/* File mode. */
+	struct sl_config_ip ips[SL_CONFIG_MAX_IPS]; /**< --ip=ADDR/PREFIX[@PORT], repeatable */
+	unsigned nb_ips;
+	uint16_t udp_port;       /**< --udp-port=N, 1..65535, default 7400 */
+	bool overwrite;          /**< --overwrite: replace existing files */
+	char psk_file[PATH_MAX]; /**< --psk-file=FILE: keys senders must prove, "" = none */
+	char allow[SL_CONFIG_MAX_ALLOW][64]; /**< --allow=CIDR, repeatable; none = everyone */
+	unsigned nb_allow;
+	uint16_t mtu;          /**< --mtu=N, 1280..9000, default 1500 (largest IP packet) */
+	uint32_t max_sessions; /**< --max-sessions=N per writer, 1..65536, default 64 */
+	uint32_t max_files;    /**< --max-files=N in progress per session, 1..4096, default 32 */
+	uint64_t window;       /**< --window=SIZE credit per session, default 8M */
 };
 
 /** Fill @p cfg with every default. */

@@ -32,7 +32,17 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 			 info.driver_name, info.max_rx_queues, conf->nb_rxq);
 		return -EINVAL;
 	}
+	if (conf->nb_txq > info.max_tx_queues) {
+		snprintf(err, errlen,
+			 "port %u (%s) has at most %u TX queues, %u wanted (one per RX and writer "
+			 "lcore; for net_af_packet add qpairs=%u to its --vdev)",
+			 port_id, info.driver_name, info.max_tx_queues, conf->nb_txq, conf->nb_txq);
+		return -EINVAL;
+	}
 	memset(&ec, 0, sizeof(ec));
+	if (conf->rx_csum)
+		ec.rxmode.offloads |= info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+							      RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	if (conf->nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
 		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		ec.rx_adv_conf.rss_conf.rss_hf =
@@ -51,6 +61,14 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 		snprintf(err, errlen, "port %u (%s): configure with %u RX queues failed: %s",
 			 port_id, info.driver_name, conf->nb_rxq, strerror(-rc));
 		return rc;
+	}
+	if (conf->mtu != 0) {
+		rc = rte_eth_dev_set_mtu(port_id, conf->mtu);
+		if (rc < 0 && rc != -ENOTSUP) {
+			snprintf(err, errlen, "port %u (%s): cannot set MTU %u: %s", port_id,
+				 info.driver_name, conf->mtu, strerror(-rc));
+			return rc;
+		}
 	}
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
 	if (rc < 0) {
@@ -102,6 +120,12 @@ sl_port_stop(uint16_t port_id)
 
 	if (rc < 0)
 		PORT_LOG(WARNING, "port %u: stop failed: %s\n", port_id, strerror(-rc));
+}
+
+int
+sl_port_mac(uint16_t port_id, struct rte_ether_addr *mac)
+{
+	return rte_eth_macaddr_get(port_id, mac);
 }
 
 uint16_t

@@ -12,16 +12,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_ether.h>
 #include <rte_mempool.h>
 
 #include "sl_stats.h"
 
 struct sl_port_conf {
 	uint16_t nb_rxq; /**< RX queues (one per RX lcore serving the port). */
-	uint16_t nb_txq; /**< TX queues (0 in capture mode). */
+	uint16_t nb_txq; /**< TX queues (0 in capture mode; file mode: one per lcore that sends). */
 	uint16_t nb_rxd; /**< RX descriptors per queue (adjusted to the device). */
 	uint16_t nb_txd;
 	bool promiscuous;
+	bool rx_csum;             /**< Ask for IPv4/UDP checksum checks where the NIC has them. */
+	uint16_t mtu;             /**< 0: leave the device's MTU; else set it (file mode). */
 	struct rte_mempool *pool; /**< mbufs for the RX queues. */
 };
 
@@ -38,6 +41,9 @@ int sl_port_start(uint16_t port_id, bool promiscuous, char *err, size_t errlen);
 
 /** Stop the port (errors are logged, not returned). */
 void sl_port_stop(uint16_t port_id);
+
+/** The port's MAC address. @return 0 or -errno. */
+int sl_port_mac(uint16_t port_id, struct rte_ether_addr *mac);
 
 /** Highest number of RX queues the device accepts. */
 uint16_t sl_port_max_rxq(uint16_t port_id);

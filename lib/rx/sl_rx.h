@@ -14,10 +14,12 @@
 
 #include <stdint.h>
 
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "sl_common.h"
 #include "sl_filter.h"
+#include "sl_net.h"
 #include "sl_stats.h"
 
 /** One queue an RX lcore polls, and the ring to the writer that owns it. */
@@ -40,6 +42,12 @@ struct sl_rx_lcore {
 	uint64_t *budget;              /**< Packets left under --max-packets, or NULL. */
 	struct sl_filter_slot *filter; /**< Capture filter, swapped at run time (RCU). */
 	unsigned reader_id;            /**< This lcore's RCU reader id in the filter slot. */
+	/* File mode (sl_rx_file_lcore_main); the per-queue rings are unused. */
+	const struct sl_net_iface *ifaces;         /**< Our addresses, indexed by port id. */
+	struct rte_ring *to_writer[SL_MAX_LCORES]; /**< This lcore's ring to each writer. */
+	unsigned nb_writers;
+	uint16_t txq;                              /**< This lcore's TX queue on every port. */
+	struct rte_mempool *tx_pool[SL_MAX_PORTS]; /**< mbufs for replies, by port id. */
 };
 
 /**
@@ -51,5 +59,16 @@ int sl_rx_register_timestamp(void);
 
 /** RX lcore entry point for rte_eal_remote_launch(). Returns 0. */
 int sl_rx_lcore_main(void *arg);
+
+/**
+ * File mode's RX lcore: classify every frame (lib/net), answer ARP, NDP and
+ * echo requests on this lcore's own TX queue, count and drop what is not
+ * ours, and pass each protocol datagram to the writer that owns its session
+ * (sl_session_route()). Returns 0.
+ */
+int sl_rx_file_lcore_main(void *arg);
+
+/** Translate an mbuf's checksum offload flags into sl_net_classify() flags. */
+uint32_t sl_rx_csum_flags(uint64_t ol_flags);
 
 #endif /* SL_RX_H */

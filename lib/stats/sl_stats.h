@@ -16,8 +16,14 @@
  * reads them while they run (values may be a few bursts stale) and after
  * the lcores stopped (exact), sums them and checks the balance:
  *
- *     received = written + filtered + ring_full + writer_nobuf + write_error
+ *     received = written + served + filtered + ring_full + writer_nobuf
+ *                + write_error + invalid
  *                + in_flight (zero once everything is drained)
+ *
+ * In file mode "written" counts the datagrams the protocol engine accepted
+ * (their bytes are then accounted per file and chunk), "served" the ARP,
+ * NDP and echo requests answered by the RX lcores, and "invalid" what was
+ * malformed, not ours, or refused by the protocol, by reason.
  *
  * The NIC's own drops (imissed, rx_nombuf) happen before reception and are
  * reported beside that equation, from rte_eth_stats.
@@ -29,6 +35,9 @@
 
 #include "sl_common.h"
 
+/** Room for every sl_net_classify() verdict (SL_NET_NB_VERDICTS is smaller). */
+#define SL_STATS_MAX_VERDICTS 32
+
 /** Counters of one RX lcore for one port; written by that lcore only. */
 struct sl_rx_port_stats {
 	uint64_t received;  /**< Packets returned by rte_eth_rx_burst(). */
@@ -37,6 +46,8 @@ struct sl_rx_port_stats {
 	uint64_t ring_full; /**< Dropped: the ring towards the writer was full. */
 	/** Dropped: the ring was full because its writer had no free buffer (disk backlog). */
 	uint64_t writer_nobuf;
+	uint64_t served;  /**< File mode: ARP, NDP or echo requests answered here. */
+	uint64_t invalid; /**< File mode: dropped by classification (see verdicts). */
 };
 
 /** Counters of one RX lcore. */
@@ -45,6 +56,12 @@ struct sl_rx_stats {
 	uint64_t polls;      /**< rte_eth_rx_burst() calls. */
 	uint64_t idle_polls; /**< ... that returned nothing. */
 	uint64_t sleeps;     /**< Idle back-offs taken. */
+	/** File mode: frames by sl_net_classify() verdict (enum sl_net_verdict). */
+	uint64_t verdicts[SL_STATS_MAX_VERDICTS];
+	uint64_t unroutable; /**< File mode: UDP to our port too short to route (in invalid). */
+	uint64_t oversize;   /**< File mode: frames longer than any MTU we serve (in invalid). */
+	uint64_t tx_sent;    /**< Replies transmitted. */
+	uint64_t tx_dropped; /**< Replies not sent (no mbuf, TX queue full, build failed). */
 } __attribute__((aligned(64)));
 
 /** Counters of one writer for one port; written by that writer only. */
@@ -55,6 +72,7 @@ struct sl_writer_port_stats {
 	uint64_t nobuf;         /**< Dropped: no free write buffer (disk backlog). */
 	uint64_t write_error;   /**< Dropped: the disk refused their write (EIO, ENOSPC). */
 	uint64_t truncated;     /**< Records cut to snaplen (written, not dropped). */
+	uint64_t invalid;       /**< File mode: datagrams the protocol engine dropped. */
 };
 
 /** I/O engine counters of one writer (lib/uring). */
@@ -93,6 +111,8 @@ struct sl_writer_stats {
 	uint64_t busy_polls;
 	uint64_t idle_polls;
 	uint64_t backlog_polls; /**< Polls that took nothing: no free buffer. */
+	uint64_t tx_sent;       /**< File mode: protocol replies transmitted. */
+	uint64_t tx_dropped;    /**< File mode: replies not sent (no mbuf, TX queue full). */
 } __attribute__((aligned(64)));
 
 /** The NIC's own counters of one port (rte_eth_stats). */
@@ -115,6 +135,8 @@ struct sl_fate {
 	uint64_t ring_full;
 	uint64_t writer_nobuf;
 	uint64_t write_error;
+	uint64_t served;
+	uint64_t invalid;
 };
 
 /** Everything the control lcore knows at one moment, for summaries and JSON. */
@@ -131,6 +153,13 @@ struct sl_stats_view {
 	unsigned nb_writers;
 	unsigned writer_lcore[SL_MAX_LCORES];
 	const struct sl_writer_stats *writer[SL_MAX_LCORES];
+	/** File mode: RX lcores' per-verdict counters are reported. */
+	bool file_mode;
+	/** Optional: more members of the top-level JSON object ("name": value, no
+	 * leading comma), and more summary lines. */
+	void (*extra_json)(FILE *f, void *arg);
+	void (*extra_summary)(FILE *f, void *arg);
+	void *extra_arg;
 };
 
 /** Add the fates of port @p port_id (or every port if port_id < 0) over all lcores. */
@@ -143,23 +172,23 @@ void sl_stats_writer_fate(const struct sl_writer_stats *w, int port_id, struct s
 static inline int64_t
 sl_fate_unaccounted(const struct sl_fate *f)
 {
-	return (int64_t)(f->received - f->written - f->filtered - f->ring_full - f->writer_nobuf -
-			 f->write_error);
+	return (int64_t)(f->received - f->written - f->served - f->filtered - f->ring_full -
+			 f->writer_nobuf - f->write_error - f->invalid);
 }
 
 /** Total drops after reception. */
 static inline uint64_t
 sl_fate_drops(const struct sl_fate *f)
 {
-	return f->ring_full + f->writer_nobuf + f->write_error;
+	return f->ring_full + f->writer_nobuf + f->write_error + f->invalid;
 }
 
 /**
  * Write the view as one JSON document: {"version", "mode", "elapsed_s",
  * "balanced", "total": {...}, "ports": [...], "rx_lcores": [...],
  * "writers": [...]}. Every object of fates carries "received", "written",
- * "written_bytes", "filtered", "dropped" and "drops": {"ring_full",
- * "writer_nobuf", "write_error"}; ports and total add "nic": {"ipackets",
+ * "written_bytes", "served", "filtered", "dropped" and "drops": {"ring_full",
+ * "writer_nobuf", "write_error", "invalid"}; ports and total add "nic": {"ipackets",
  * "imissed", "rx_nombuf", "ierrors"}.
  *
  * @return 0, or -errno if writing failed.

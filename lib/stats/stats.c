@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "sl_net.h"
 #include "sl_stats.h"
 
 static void
@@ -13,6 +14,7 @@ add_writer_port(struct sl_fate *out, const struct sl_writer_port_stats *p)
 	out->truncated += p->truncated;
 	out->writer_nobuf += p->nobuf;
 	out->write_error += p->write_error;
+	out->invalid += p->invalid;
 }
 
 static void
@@ -23,6 +25,8 @@ add_rx_port(struct sl_fate *out, const struct sl_rx_port_stats *p)
 	out->filtered += p->filtered;
 	out->ring_full += p->ring_full;
 	out->writer_nobuf += p->writer_nobuf;
+	out->served += p->served;
+	out->invalid += p->invalid;
 }
 
 void
@@ -70,13 +74,14 @@ json_fate(FILE *f, const struct sl_fate *x)
 {
 	fprintf(f,
 		"\"received\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"written\": %" PRIu64
-		", \"written_bytes\": %" PRIu64 ", \"filtered\": %" PRIu64
+		", \"written_bytes\": %" PRIu64 ", \"served\": %" PRIu64 ", \"filtered\": %" PRIu64
 		", \"truncated\": %" PRIu64 ", \"dropped\": %" PRIu64
 		", \"drops\": {\"ring_full\": %" PRIu64 ", \"writer_nobuf\": %" PRIu64
-		", \"write_error\": %" PRIu64 "}, \"unaccounted\": %" PRId64,
-		x->received, x->bytes, x->written, x->written_bytes, x->filtered, x->truncated,
-		sl_fate_drops(x), x->ring_full, x->writer_nobuf, x->write_error,
-		sl_fate_unaccounted(x));
+		", \"write_error\": %" PRIu64 ", \"invalid\": %" PRIu64
+		"}, \"unaccounted\": %" PRId64,
+		x->received, x->bytes, x->written, x->written_bytes, x->served, x->filtered,
+		x->truncated, sl_fate_drops(x), x->ring_full, x->writer_nobuf, x->write_error,
+		x->invalid, sl_fate_unaccounted(x));
 }
 
 static void
@@ -134,9 +139,23 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 		fprintf(f,
 			"%s\n    {\"lcore\": %u, \"received\": %" PRIu64 ", \"filtered\": %" PRIu64
 			", \"ring_full\": %" PRIu64 ", \"writer_nobuf\": %" PRIu64
-			", \"polls\": %" PRIu64 ", \"idle_polls\": %" PRIu64 "}",
+			", \"polls\": %" PRIu64 ", \"idle_polls\": %" PRIu64,
 			i ? "," : "", v->rx_lcore[i], rcv, filt, full, nobuf, v->rx[i]->polls,
 			v->rx[i]->idle_polls);
+		if (v->file_mode) {
+			fprintf(f,
+				", \"tx_sent\": %" PRIu64 ", \"tx_dropped\": %" PRIu64
+				", \"unroutable\": %" PRIu64 ", \"oversize\": %" PRIu64
+				", \"verdicts\": {",
+				v->rx[i]->tx_sent, v->rx[i]->tx_dropped, v->rx[i]->unroutable,
+				v->rx[i]->oversize);
+			for (unsigned k = 0; k < SL_NET_NB_VERDICTS; k++)
+				fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "",
+					sl_net_verdict_name((enum sl_net_verdict)k),
+					v->rx[i]->verdicts[k]);
+			fprintf(f, "}");
+		}
+		fprintf(f, "}");
 	}
 	fprintf(f, "\n  ],\n  \"writers\": [");
 	for (unsigned i = 0; i < v->nb_writers; i++) {
@@ -150,7 +169,8 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 			", \"drops\": {\"writer_nobuf\": %" PRIu64 ", \"write_error\": %" PRIu64 "}"
 			", \"file_bytes\": %" PRIu64 ", \"files_opened\": %" PRIu64
 			", \"files_closed\": %" PRIu64 ", \"file_errors\": %" PRIu64
-			", \"partial_flushes\": %" PRIu64
+			", \"partial_flushes\": %" PRIu64 ", \"invalid\": %" PRIu64
+			", \"tx_sent\": %" PRIu64 ", \"tx_dropped\": %" PRIu64
 			",\n     \"io\": {\"submit_calls\": %" PRIu64 ", \"sqes\": %" PRIu64
 			", \"max_batch\": %" PRIu64 ", \"writes\": %" PRIu64
 			", \"write_bytes\": %" PRIu64 ", \"short_writes\": %" PRIu64
@@ -159,13 +179,19 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 			", \"write_latency_avg_us\": %.1f, \"write_latency_max_us\": %.1f}}",
 			i ? "," : "", i, v->writer_lcore[i], x.written, x.written_bytes,
 			x.truncated, x.writer_nobuf, x.write_error, w->file_bytes, w->files_opened,
-			w->files_closed, w->file_errors, w->partial_flushes, io->submit_calls,
-			io->sqes, io->max_batch, io->writes, io->write_bytes, io->short_writes,
-			io->retries, io->errors, io->enospc, io->fsyncs, io->sq_full,
+			w->files_closed, w->file_errors, w->partial_flushes, x.invalid, w->tx_sent,
+			w->tx_dropped, io->submit_calls, io->sqes, io->max_batch, io->writes,
+			io->write_bytes, io->short_writes, io->retries, io->errors, io->enospc,
+			io->fsyncs, io->sq_full,
 			io->lat_count ? (double)io->lat_sum_ns / io->lat_count / 1000.0 : 0.0,
 			(double)io->lat_max_ns / 1000.0);
 	}
-	fprintf(f, "\n  ]\n}\n");
+	fprintf(f, "\n  ]");
+	if (v->extra_json != NULL) {
+		fprintf(f, ",\n  ");
+		v->extra_json(f, v->extra_arg);
+	}
+	fprintf(f, "\n}\n");
 	if (fflush(f) != 0 || ferror(f))
 		return -(errno ? errno : EIO);
 	return 0;
@@ -186,12 +212,14 @@ sl_stats_summary(FILE *f, const struct sl_stats_view *v)
 			"  port %u (%s)\n"
 			"    NIC: ipackets %" PRIu64 "  imissed %" PRIu64 "  rx_nombuf %" PRIu64
 			"  ierrors %" PRIu64 "\n"
-			"    received %" PRIu64 "  written %" PRIu64 "  filtered %" PRIu64
-			"  dropped %" PRIu64 " (ring_full %" PRIu64 ", writer_nobuf %" PRIu64
-			", write_error %" PRIu64 ")\n",
+			"    received %" PRIu64 "  written %" PRIu64 "  served %" PRIu64
+			"  filtered %" PRIu64 "  dropped %" PRIu64 " (ring_full %" PRIu64
+			", writer_nobuf %" PRIu64 ", write_error %" PRIu64 ", invalid %" PRIu64
+			")\n",
 			v->port_id[i], v->port_name[i] ? v->port_name[i] : "?", n->ipackets,
-			n->imissed, n->rx_nombuf, n->ierrors, x.received, x.written, x.filtered,
-			sl_fate_drops(&x), x.ring_full, x.writer_nobuf, x.write_error);
+			n->imissed, n->rx_nombuf, n->ierrors, x.received, x.written, x.served,
+			x.filtered, sl_fate_drops(&x), x.ring_full, x.writer_nobuf, x.write_error,
+			x.invalid);
 	}
 	for (unsigned i = 0; i < v->nb_writers; i++) {
 		const struct sl_writer_stats *w = v->writer[i];
@@ -204,12 +232,15 @@ sl_stats_summary(FILE *f, const struct sl_stats_view *v)
 			i, v->writer_lcore[i], x.written, w->file_bytes, w->files_closed,
 			w->io.writes, w->io.submit_calls, w->io.errors);
 	}
+	if (v->extra_summary != NULL)
+		v->extra_summary(f, v->extra_arg);
 	sl_stats_fate(v, -1, &total);
 	fprintf(f,
-		"  total: received %" PRIu64 " = written %" PRIu64 " + filtered %" PRIu64
-		" + ring_full %" PRIu64 " + writer_nobuf %" PRIu64 " + write_error %" PRIu64 "%s\n",
-		total.received, total.written, total.filtered, total.ring_full, total.writer_nobuf,
-		total.write_error,
+		"  total: received %" PRIu64 " = written %" PRIu64 " + served %" PRIu64
+		" + filtered %" PRIu64 " + ring_full %" PRIu64 " + writer_nobuf %" PRIu64
+		" + write_error %" PRIu64 " + invalid %" PRIu64 "%s\n",
+		total.received, total.written, total.served, total.filtered, total.ring_full,
+		total.writer_nobuf, total.write_error, total.invalid,
 		sl_fate_unaccounted(&total) == 0 ? "  (balanced)" : "  (NOT BALANCED)");
 	fprintf(f, "  ---------------------------------------------------------------------\n");
 }

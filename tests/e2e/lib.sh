@@ -96,10 +96,12 @@ check_balanced() {
 	local js=$1
 	[ "$(json "$js" 'j["balanced"]')" = "True" ] || fail "counters do not balance: $(cat "$js")"
 	[ "$(json "$js" 'j["total"]["unaccounted"]')" = "0" ] || fail "unaccounted packets"
-	local rcv w f d
+	local rcv w s f d
 	rcv=$(json "$js" 'j["total"]["received"]')
 	w=$(json "$js" 'j["total"]["written"]')
+	s=$(json "$js" 'j["total"]["served"]')
 	f=$(json "$js" 'j["total"]["filtered"]')
 	d=$(json "$js" 'sum(j["total"]["drops"].values())')
-	[ "$rcv" -eq $((w + f + d)) ] || fail "received $rcv != written $w + filtered $f + drops $d"
+	[ "$rcv" -eq $((w + s + f + d)) ] ||
+		fail "received $rcv != written $w + served $s + filtered $f + drops $d"
 }

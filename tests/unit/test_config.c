@@ -131,6 +131,48 @@ test_mode_dir_format(void **state)
 }
 
 static void
+test_file_mode(void **state)
+{
+	parses(PARSE("--mode=file", "--ip=10.0.0.1/24", "--ip=fd00::1/64", "--ip=192.0.2.9/32@3",
+		     "--udp-port=9000", "--overwrite", "--psk-file=/k", "--allow=10.0.0.0/8",
+		     "--allow=fd00::/16", "--mtu=9000", "--max-sessions=4", "--max-files=8",
+		     "--window=16M"));
+	assert_int_equal(cfg.mode, SL_MODE_FILE);
+	assert_int_equal(cfg.nb_ips, 3);
+	assert_int_equal(cfg.ips[0].family, 4);
+	assert_int_equal(cfg.ips[0].prefix, 24);
+	assert_int_equal(cfg.ips[0].port, 0);
+	assert_int_equal(cfg.ips[0].ip[0], 10);
+	assert_int_equal(cfg.ips[0].ip[3], 1);
+	assert_int_equal(cfg.ips[1].family, 6);
+	assert_int_equal(cfg.ips[1].ip[0], 0xfd);
+	assert_int_equal(cfg.ips[1].ip[15], 1);
+	assert_int_equal(cfg.ips[2].port, 3);
+	assert_int_equal(cfg.udp_port, 9000);
+	assert_true(cfg.overwrite);
+	assert_string_equal(cfg.psk_file, "/k");
+	assert_int_equal(cfg.nb_allow, 2);
+	assert_string_equal(cfg.allow[1], "fd00::/16");
+	assert_int_equal(cfg.mtu, 9000);
+	assert_int_equal(cfg.max_sessions, 4);
+	assert_int_equal(cfg.max_files, 8);
+	assert_int_equal(cfg.window, 16u << 20);
+
+	fails_with(PARSE("--mode=file"), "--mode=file needs an address: --ip=ADDR/PREFIX (such as "
+					 "10.0.0.1/24)");
+	fails_with(PARSE("--ip=10.0.0.1/24"),
+		   "--ip, --overwrite, --allow and --psk-file need --mode=file");
+	fails_with(PARSE("--overwrite"),
+		   "--ip, --overwrite, --allow and --psk-file need --mode=file");
+	fails_with(PARSE("--mode=file", "--ip=10.0.0.1/24", "--ip=10.0.0.2/24"),
+		   "--ip: '10.0.0.2/24' gives port 0 a second IPv4 address");
+	fails_with(PARSE("--mode=file", "--ip=10.0.0.1/24", "--filter=udp"),
+		   "--filter is for --mode=capture");
+	fails_with(PARSE("--mode=file", "--ip=10.0.0.1/24", "--window=64K"),
+		   "--window (65536) must be at least --write-buffer (1048576), the largest chunk");
+}
+
+static void
 test_long_paths(void **state)
 {
 	char *arg = malloc(PATH_MAX + 32);
@@ -411,8 +453,25 @@ struct bad_case {
 
 /* At least one value out of range and one malformed per option. */
 static const struct bad_case bad_cases[] = {
-	{ "--mode=replay", "--mode: 'replay' is not one of capture" },
+	{ "--mode=replay", "--mode: 'replay' is not one of capture, file" },
 	{ "--mode=", "--mode needs a value" },
+	{ "--ip=10.0.0.1", "--ip: '10.0.0.1' is not ADDR/PREFIX[@PORT] (such as 10.0.0.1/24 or "
+			   "fd00::1/64@1)" },
+	{ "--ip=10.0.0.1/33", "--ip: '10.0.0.1/33' is not ADDR/PREFIX[@PORT] (such as 10.0.0.1/24 "
+			      "or fd00::1/64@1)" },
+	{ "--ip=224.0.0.1/4", "--ip: '224.0.0.1/4' is not a unicast host address with a prefix" },
+	{ "--ip=ff02::1/64", "--ip: 'ff02::1/64' is not a unicast host address with a prefix" },
+	{ "--ip=10.0.0.1/24@32", "--ip: '10.0.0.1/24@32' has a port index that is not 0..31" },
+	{ "--ip=10.0.0.1/24@x", "--ip: '10.0.0.1/24@x' has a port index that is not 0..31" },
+	{ "--udp-port=0", "--udp-port: '0' is out of range (1..65535)" },
+	{ "--udp-port=65536", "--udp-port: '65536' is out of range (1..65535)" },
+	{ "--mtu=1279", "--mtu: '1279' is out of range (1280..9000)" },
+	{ "--mtu=9001", "--mtu: '9001' is out of range (1280..9000)" },
+	{ "--max-sessions=0", "--max-sessions: '0' is out of range (1..65536)" },
+	{ "--max-files=4097", "--max-files: '4097' is out of range (1..4096)" },
+	{ "--window=1K", "--window: '1K' is out of range (64K..4G)" },
+	{ "--window=lots", "--window: 'lots' is not a size (a number with an optional K, M, G or T "
+			   "suffix)" },
 	{ "--dir=", "--dir needs a value" },
 	{ "--format=foo", "--format: 'foo' is not one of pcap, pcapng" },
 	{ "--format=PCAP", "--format: 'PCAP' is not one of pcap, pcapng" },
@@ -593,6 +652,7 @@ main(void)
 		cmocka_unit_test(test_no_arguments_keeps_defaults),
 		cmocka_unit_test(test_format_name),
 		cmocka_unit_test(test_mode_dir_format),
+		cmocka_unit_test(test_file_mode),
 		cmocka_unit_test(test_long_paths),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_sizes),

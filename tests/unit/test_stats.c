@@ -892,21 +892,23 @@ test_summary(void **state)
 	expect_contains(text, "sluice summary (2.500 s)");
 	expect_contains(text, "  port 0 (" PORT_NAME_0 ")\n"
 			      "    NIC: ipackets 3010  imissed 90  rx_nombuf 10  ierrors 1\n"
-			      "    received 3000  written 2937  filtered 30  dropped 33 "
-			      "(ring_full 10, writer_nobuf 11, write_error 12)\n");
+			      "    received 3000  written 2937  served 0  filtered 30  dropped 33 "
+			      "(ring_full 10, writer_nobuf 11, write_error 12, invalid 0)\n");
 	expect_contains(text, "  port 3 (" PORT_NAME_3 ")\n");
-	expect_contains(text, "    received 500  written 480  filtered 1  dropped 19 "
-			      "(ring_full 0, writer_nobuf 11, write_error 8)\n");
+	expect_contains(text, "    received 500  written 480  served 0  filtered 1  dropped 19 "
+			      "(ring_full 0, writer_nobuf 11, write_error 8, invalid 0)\n");
 	expect_contains(text, "  port 7 (" PORT_NAME_7 ")\n"
 			      "    NIC: ipackets 60  imissed 4  rx_nombuf 6  ierrors 2\n"
-			      "    received 50  written 39  filtered 5  dropped 6 "
-			      "(ring_full 1, writer_nobuf 1, write_error 4)\n");
+			      "    received 50  written 39  served 0  filtered 5  dropped 6 "
+			      "(ring_full 1, writer_nobuf 1, write_error 4, invalid 0)\n");
 	expect_contains(text, "  writer 0 (lcore 4): written 1979 records, 171008 file bytes in 2 "
 			      "files, 40 writes, 11 submits, errors 0\n");
 	expect_contains(text, "  writer 1 (lcore 6): written 1477 records, 98304 file bytes in 1 "
 			      "files, 6 writes, 7 submits, errors 2\n");
-	expect_contains(text, "  total: received 3550 = written 3456 + filtered 36 + ring_full 11 "
-			      "+ writer_nobuf 23 + write_error 24  (balanced)\n");
+	expect_contains(
+		text,
+		"  total: received 3550 = written 3456 + served 0 + filtered 36 + ring_full 11 "
+		"+ writer_nobuf 23 + write_error 24 + invalid 0  (balanced)\n");
 	assert_null(strstr(text, "NOT BALANCED"));
 	/* Ports in the order of the view. */
 	assert_true(strstr(text, "  port 0 (") < strstr(text, "  port 3 ("));
@@ -917,9 +919,23 @@ test_summary(void **state)
 	fx.v.port_name[0] = NULL;
 	text = render_summary(&fx.v);
 	expect_contains(text, "  port 0 (?)\n");
-	expect_contains(text, "  total: received 3550 = written 3454 + filtered 36 + ring_full 11 "
-			      "+ writer_nobuf 23 + write_error 24  (NOT BALANCED)\n");
+	expect_contains(
+		text,
+		"  total: received 3550 = written 3454 + served 0 + filtered 36 + ring_full 11 "
+		"+ writer_nobuf 23 + write_error 24 + invalid 0  (NOT BALANCED)\n");
 	assert_null(strstr(text, "(balanced)"));
+	free(text);
+
+	/* File mode: answered requests and invalid datagrams balance too. */
+	fx.wr[1].port[0].written += 2;
+	fx.rx[0].port[0].received += 7;
+	fx.rx[0].port[0].served += 4;
+	fx.rx[0].port[0].invalid += 2;
+	fx.wr[0].port[0].invalid += 1;
+	text = render_summary(&fx.v);
+	expect_contains(
+		text, "  total: received 3557 = written 3456 + served 4 + filtered 36 + "
+		      "ring_full 11 + writer_nobuf 23 + write_error 24 + invalid 3  (balanced)\n");
 	free(text);
 }
 
