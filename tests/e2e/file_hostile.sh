@@ -23,7 +23,7 @@ mount -o loop "$T_DIR/disk.img" "$OUT" || skip "cannot mount a loop device here"
 on_exit "umount -l $OUT"
 ln -s "$T_DIR/elsewhere" "$OUT/link"
 
-start_sluice 1
+start_sluice 2
 
 expect_status() { # NAME STATUS [extra sender args]
 	local name=$1 want=$2 got
@@ -60,7 +60,7 @@ staging_empty
 
 note "--overwrite replaces"
 mkfile "$SRC/y.bin" 7000
-start_sluice 1 --overwrite
+start_sluice 2 --overwrite
 send --json --name=keep.bin "$SLUICE_IP" "$SRC/y.bin" || fail "--overwrite did not replace"
 cmp "$SRC/y.bin" "$OUT/keep.bin" || fail "keep.bin not replaced"
 stop_sluice || fail "sluice exited $?"
@@ -70,7 +70,7 @@ printf 'alpha %s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$
 chmod 600 "$T_DIR/keys"
 printf 'alpha %s\n' "$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$T_DIR/wrong"
 chmod 600 "$T_DIR/wrong"
-start_sluice 1 --psk-file="$T_DIR/keys"
+start_sluice 2 --psk-file="$T_DIR/keys"
 rc=0
 SEND_LIMIT=30 send --json --timeout=3 --name=nokey.bin "$SLUICE_IP" "$SRC/x.bin" || rc=$?
 [ "$rc" -eq 3 ] || fail "a sender without the key got exit $rc, not 3"
@@ -82,7 +82,7 @@ send --json --psk-file="$T_DIR/keys" --name=keyed.bin "$SLUICE_IP" "$SRC/x.bin" 
 	fail "a sender with the key failed"
 stop_sluice || fail "sluice exited $?"
 [ ! -e "$OUT/nokey.bin" ] && [ ! -e "$OUT/wrong.bin" ] || fail "an unauthenticated file landed"
-start_sluice 1 --allow=10.99.0.0/16
+start_sluice 2 --allow=10.99.0.0/16
 rc=0
 SEND_LIMIT=30 send --json --timeout=3 --name=denied.bin "$SLUICE_IP" "$SRC/x.bin" || rc=$?
 [ "$rc" -eq 3 ] || fail "a sender outside --allow got exit $rc, not 3"
