@@ -52,6 +52,7 @@ struct app {
 	struct sl_session_stats *fw_stats[SL_MAX_LCORES]; /* their engines' counters */
 	struct sl_net_iface net_ifaces[SL_MAX_PORTS];     /* our addresses, by port id */
 	struct sl_auth *auth;
+	struct rte_ring *tx_relay[SL_MAX_PORTS]; /* by port id: writers' replies via RX */
 	struct sl_filter_slot *filter;
 	int stop;           /* RX lcores stop when set (atomic) */
 	int rx_running;     /* RX lcores still running (atomic) */

@@ -172,8 +172,32 @@ setup_ports(struct app *a)
 		};
 
 		if (a->cfg.mode == SL_MODE_FILE) {
-			/* Every RX and writer lcore sends on its own queue: no locks. */
-			pc.nb_txq = (uint16_t)(a->layout.nb_rx + a->layout.nb_writers);
+			struct rte_eth_dev_info info;
+			uint16_t want = (uint16_t)(a->layout.nb_rx + a->layout.nb_writers);
+
+			/* Every RX and writer lcore sends on its own queue: no locks.
+			 * A device with fewer TX queues (net_af_xdp on a veth has one)
+			 * gives them to the RX lcores, and the writers hand their
+			 * replies to an RX lcore through a lock-free ring. */
+			pc.nb_txq = want;
+			if (rte_eth_dev_info_get(a->port_ids[p], &info) == 0 &&
+			    info.max_tx_queues < want && info.max_tx_queues >= a->layout.nb_rx) {
+				char name[RTE_RING_NAMESIZE];
+
+				pc.nb_txq = (uint16_t)a->layout.nb_rx;
+				snprintf(name, sizeof(name), "sl_txrelay_p%u", a->port_ids[p]);
+				a->tx_relay[a->port_ids[p]] =
+					rte_ring_create(name, 4096, sl_port_socket(a->port_ids[p]),
+							RING_F_SC_DEQ);
+				if (a->tx_relay[a->port_ids[p]] == NULL) {
+					fprintf(stderr, "sluice: error: cannot create ring %s: %s\n",
+						name, rte_strerror(rte_errno));
+					return -ENOMEM;
+				}
+				APP_LOG(INFO,
+					"port %u has %u TX queue(s): writers reply through RX lcores\n",
+					a->port_ids[p], info.max_tx_queues);
+			}
 			pc.rx_csum = true;
 			pc.mtu = a->cfg.mtu != 1500 ? a->cfg.mtu : 0;
 		}
@@ -292,15 +316,28 @@ create_file_lcores(struct app *a)
 			a->rx[r]->to_writer[w] = ring;
 			a->fw[w]->rings[a->fw[w]->nb_rings++] = ring;
 		}
-	/* Each RX lcore polls the queues the layout gave it. */
+	/* Each RX lcore polls the queues the layout gave it; the first one of a
+	 * port short of TX queues also sends the writers' replies. */
 	for (unsigned q = 0; q < l->nb_queues; q++) {
 		const struct sl_layout_queue *lq = &l->queues[q];
 		struct sl_rx_lcore *rx = a->rx[lq->rx];
+		struct rte_ring *relay = a->tx_relay[lq->port];
 
 		rx->q[rx->nb_q].port = lq->port;
 		rx->q[rx->nb_q].queue = lq->queue;
 		rx->nb_q++;
+		if (relay != NULL && rte_ring_get_size(relay) != 0) {
+			bool taken = false;
+
+			for (unsigned r = 0; r < l->nb_rx; r++)
+				taken = taken || a->rx[r]->tx_relay[lq->port] == relay;
+			if (!taken)
+				rx->tx_relay[lq->port] = relay;
+		}
 	}
+	for (unsigned w = 0; w < l->nb_writers; w++)
+		for (unsigned i = 0; i < a->nb_ports; i++)
+			a->fw[w]->tx_ring[a->port_ids[i]] = a->tx_relay[a->port_ids[i]];
 	return 0;
 }
 
@@ -772,9 +809,10 @@ report(struct app *a, int *exit_code)
 
 /*
  * net_af_packet spreads received frames over all of its qpairs sockets
- * (PACKET_FANOUT), whatever number of RX queues is configured, so in file
- * mode, where every datagram matters, every one of its queues is set up and
- * polled: the extra ones go round-robin to the RX lcores serving the port.
+ * (PACKET_FANOUT), and net_af_xdp receives on whichever queue the kernel
+ * picks, whatever number of RX queues is configured. So in file mode, where
+ * every datagram matters, every queue of those drivers is set up and polled:
+ * the extra ones go round-robin to the RX lcores serving the port.
  */
 static void
 poll_all_fanout_queues(struct app *a)
@@ -787,7 +825,8 @@ poll_all_fanout_queues(struct app *a)
 		unsigned nb_rx_of = 0;
 
 		if (have == 0 || rte_eth_dev_info_get(a->port_ids[p], &info) < 0 ||
-		    strcmp(info.driver_name, "net_af_packet") != 0)
+		    (strcmp(info.driver_name, "net_af_packet") != 0 &&
+		     strcmp(info.driver_name, "net_af_xdp") != 0))
 			continue;
 		for (unsigned q = 0; q < l->nb_queues; q++)
 			if (l->queues[q].port == a->port_ids[p])

@@ -46,7 +46,11 @@ tx_flush(struct ingest *g, uint16_t port)
 
 	if (n == 0)
 		return;
-	sent = rte_eth_tx_burst(port, g->lc->txq, g->tx[port], (uint16_t)n);
+	if (g->lc->tx_ring[port] != NULL)
+		sent = (uint16_t)rte_ring_mp_enqueue_burst(g->lc->tx_ring[port],
+							   (void **)g->tx[port], n, NULL);
+	else
+		sent = rte_eth_tx_burst(port, g->lc->txq, g->tx[port], (uint16_t)n);
 	ws->tx_sent += sent;
 	if (sent < n) {
 		ws->tx_dropped += n - sent;

@@ -42,6 +42,10 @@ struct sl_ingest_lcore {
 	const int *rx_running;                     /**< RX lcores still running (atomic reads). */
 	const struct sl_net_iface *ifaces;         /**< Our addresses, by port id. */
 	uint16_t txq;                              /**< This lcore's TX queue on every port. */
+	/** Per port id: when the port has no TX queue for this lcore, replies go
+	 * to this multi-producer ring instead and an RX lcore of the port sends
+	 * them on its own queue (still without locks). NULL: use txq. */
+	struct rte_ring *tx_ring[SL_MAX_PORTS];
 	struct rte_mempool *tx_pool[SL_MAX_PORTS]; /**< mbufs for replies, by port id. */
 	struct sl_writer_stats *stats;
 	struct sl_session_stats *session_stats;

@@ -99,6 +99,33 @@ reply(struct sl_rx_lcore *rx, enum sl_net_verdict v, uint16_t port, const uint8_
 		tx_flush(rx, port, t);
 }
 
+/* Send the replies writers without a TX queue of their own left for us. */
+static unsigned
+relay_writer_replies(struct sl_rx_lcore *rx)
+{
+	struct rte_mbuf *m[TX_BURST];
+	unsigned total = 0;
+
+	for (uint16_t p = 0; p < SL_MAX_PORTS; p++) {
+		unsigned n;
+		uint16_t sent;
+
+		if (rx->tx_relay[p] == NULL)
+			continue;
+		n = rte_ring_sc_dequeue_burst(rx->tx_relay[p], (void **)m, TX_BURST, NULL);
+		if (n == 0)
+			continue;
+		sent = rte_eth_tx_burst(p, rx->txq, m, (uint16_t)n);
+		rx->stats->tx_sent += sent;
+		if (sent < n) {
+			rx->stats->tx_dropped += n - sent;
+			rte_pktmbuf_free_bulk(&m[sent], n - sent);
+		}
+		total += n;
+	}
+	return total;
+}
+
 int
 sl_rx_file_lcore_main(void *arg)
 {
@@ -202,11 +229,14 @@ sl_rx_file_lcore_main(void *arg)
 				rte_pktmbuf_free_bulk(drop, ndrop);
 			tx_flush(rx, q->port, &tx);
 		}
+		round += relay_writer_replies(rx);
 		if (round == 0 && rx->idle_sleep_us > 0) {
 			st->sleeps++;
 			rte_delay_us_sleep(rx->idle_sleep_us);
 		}
 	}
+	/* Writers finish after us: what they still send waits for nobody. */
+	relay_writer_replies(rx);
 	__atomic_fetch_sub(rx->running, 1, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -48,6 +48,9 @@ struct sl_rx_lcore {
 	unsigned nb_writers;
 	uint16_t txq;                              /**< This lcore's TX queue on every port. */
 	struct rte_mempool *tx_pool[SL_MAX_PORTS]; /**< mbufs for replies, by port id. */
+	/** Per port id: replies of writers that have no TX queue of their own on
+	 * that port, sent by this lcore on its queue. NULL for none. */
+	struct rte_ring *tx_relay[SL_MAX_PORTS];
 };
 
 /**
