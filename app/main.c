@@ -186,12 +186,12 @@ setup_ports(struct app *a)
 
 				pc.nb_txq = (uint16_t)a->layout.nb_rx;
 				snprintf(name, sizeof(name), "sl_txrelay_p%u", a->port_ids[p]);
-				a->tx_relay[a->port_ids[p]] =
-					rte_ring_create(name, 4096, sl_port_socket(a->port_ids[p]),
-							RING_F_SC_DEQ);
+				a->tx_relay[a->port_ids[p]] = rte_ring_create(
+					name, 4096, sl_port_socket(a->port_ids[p]), RING_F_SC_DEQ);
 				if (a->tx_relay[a->port_ids[p]] == NULL) {
-					fprintf(stderr, "sluice: error: cannot create ring %s: %s\n",
-						name, rte_strerror(rte_errno));
+					fprintf(stderr,
+						"sluice: error: cannot create ring %s: %s\n", name,
+						rte_strerror(rte_errno));
 					return -ENOMEM;
 				}
 				APP_LOG(INFO,

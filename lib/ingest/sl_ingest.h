@@ -39,9 +39,9 @@ struct sl_ingest_lcore {
 	unsigned nb_rings;
 	unsigned burst;
 	uint32_t idle_sleep_us;
-	const int *rx_running;                     /**< RX lcores still running (atomic reads). */
-	const struct sl_net_iface *ifaces;         /**< Our addresses, by port id. */
-	uint16_t txq;                              /**< This lcore's TX queue on every port. */
+	const int *rx_running;             /**< RX lcores still running (atomic reads). */
+	const struct sl_net_iface *ifaces; /**< Our addresses, by port id. */
+	uint16_t txq;                      /**< This lcore's TX queue on every port. */
 	/** Per port id: when the port has no TX queue for this lcore, replies go
 	 * to this multi-producer ring instead and an RX lcore of the port sends
 	 * them on its own queue (still without locks). NULL: use txq. */
