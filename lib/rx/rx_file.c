@@ -5,6 +5,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_mbuf.h>
 
 #include "sl_rx.h"
@@ -167,6 +168,16 @@ sl_rx_file_lcore_main(void *arg)
 				enum sl_net_verdict v;
 				int w;
 
+				/* A tag the device stripped is put back: replies carry it,
+				 * and the writer reads it from the frame. */
+				if (unlikely(m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED)) {
+					if (rte_vlan_insert(&pkts[k]) == 0) {
+						m = pkts[k];
+						m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN_STRIPPED |
+								 RTE_MBUF_F_RX_VLAN);
+						len = rte_pktmbuf_pkt_len(m);
+					}
+				}
 				bytes += len;
 				if (unlikely(len > FRAME_MAX)) {
 					st->oversize++;

@@ -65,10 +65,34 @@ send --json --name="renamed/été 2.bin" "[$SLUICE_IP6]:7400" "$SRC/tree/f65537.
 }
 cmp "$SRC/tree/f65537.bin" "$OUT/renamed/été 2.bin" || fail "renamed file differs"
 
+note "a progress bar on a terminal, none otherwise"
+! grep -q "ETA" "$T_DIR/send.log" || fail "a progress bar went to a non-terminal"
+ip netns exec "$NS" script -qec "$SENDER --name=tty.bin $SLUICE_IP $SRC/tree/f3145733.bin" \
+	/dev/null >"$T_DIR/tty.out" </dev/null || fail "a send on a terminal failed"
+grep -q "ETA" "$T_DIR/tty.out" || fail "no progress bar on a terminal: $(cat "$T_DIR/tty.out")"
+cmp "$SRC/tree/f3145733.bin" "$OUT/tty.bin" || fail "tty.bin differs"
+
+if ip -n "$NS" link add link "$VS" name "v7$$" type vlan id 7 2>/dev/null; then
+	note "VLAN-tagged: the sender moves onto VLAN 7, sluice answers with the tag"
+	ip -n "$NS" addr del "$SENDER_IP/24" dev "$VS"
+	ip -n "$NS" addr add "$SENDER_IP/24" dev "v7$$"
+	ip -n "$NS" link set "v7$$" up
+	ip -n "$NS" neigh flush all
+	ip netns exec "$NS" ping -c 2 -i 0.2 -W 1 "$SLUICE_IP" >/dev/null ||
+		fail "no ping reply on VLAN 7"
+	send --json --name=vlan.bin "$SLUICE_IP" "$SRC/tree/f1048577.bin" ||
+		fail "send on VLAN 7 failed"
+	cmp "$SRC/tree/f1048577.bin" "$OUT/vlan.bin" || fail "vlan.bin differs"
+	vlan_ok=1
+else
+	note "no VLAN devices in this kernel: the tagged run is skipped (unit tests cover tags)"
+	vlan_ok=0
+fi
+
 stop_sluice || fail "sluice exited $?"
 check_balanced "$T_DIR/stats.json"
 js=$T_DIR/stats.json
-[ "$(json "$js" 'j["file"]["files_ok"]')" -eq 16 ] || fail "files_ok != 16"
+[ "$(json "$js" 'j["file"]["files_ok"]')" -eq $((17 + vlan_ok)) ] || fail "files_ok wrong"
 [ "$(json "$js" 'j["total"]["served"]')" -ge 6 ] || fail "pings and neighbour requests not served"
 [ "$(json "$js" 'j["file"]["files_failed"]["exists"]')" -eq 1 ] || fail "exists not counted"
 staging_empty

@@ -14,7 +14,7 @@ ns_setup
 SRC=$T_DIR/src
 mkfile "$SRC/a/big.bin" $((16 * 1024 * 1024 + 7))
 mkfile "$SRC/b/mid.bin" $((5 * 1024 * 1024 + 1))
-for ((i = 0; i < 1000; i++)); do
+for ((i = 0; i < 2000; i++)); do
 	mkfile "$SRC/c/small/d$((i % 10))/e$((i % 7))/f$i" $(((i * 37) % 3000))
 done
 
@@ -36,7 +36,7 @@ else
 	sleep 0.5
 fi
 
-note "three senders at once: 16 MiB, 5 MiB and 1000 small files in nested directories"
+note "three senders at once: 16 MiB, 5 MiB and 2000 small files in nested directories"
 pids=()
 for d in a b c; do
 	ip netns exec "$NS" timeout --kill-after=5 240 "$SENDER" --json --chunk-size=256K \
@@ -74,6 +74,6 @@ else
 fi
 note "corrupted datagrams counted: $bad"
 [ "$bad" -gt 0 ] || fail "corrupted datagrams were not counted"
-[ "$(json "$js" 'j["file"]["files_ok"]')" -eq 1002 ] || fail "files_ok != 1002"
+[ "$(json "$js" 'j["file"]["files_ok"]')" -eq 2002 ] || fail "files_ok != 2002"
 staging_empty
 note "ok"
