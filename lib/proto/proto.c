@@ -36,6 +36,13 @@
 static inline uint32_t
 crc_update(uint32_t state, const uint8_t *p, size_t n)
 {
+	/* rte_hash_crc() loads 8 bytes at a time through a uint64_t pointer, which
+	 * is undefined on an unaligned address (datagrams sit at any offset in
+	 * an mbuf): take single bytes up to the first aligned one. */
+	while (n > 0 && ((uintptr_t)p & 7) != 0) {
+		state = rte_hash_crc_1byte(*p++, state);
+		n--;
+	}
 	/* rte_hash_crc() takes a 32-bit length and applies no final XOR, so it chains. */
 	while (n > UINT32_MAX) {
 		state = rte_hash_crc(p, UINT32_MAX, state);

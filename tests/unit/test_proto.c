@@ -906,10 +906,29 @@ test_error_names(void **state)
 	assert_int_equal(sl_proto_error_index(-100), 0);
 }
 
+/* Datagrams sit at any offset in an mbuf: every start alignment gives the same CRC. */
+static void
+test_crc32c_unaligned(void **state)
+{
+	uint64_t aligned[9];
+	uint8_t *ref = (uint8_t *)aligned, buf[64 + 8];
+
+	for (unsigned i = 0; i < 64; i++)
+		ref[i] = (uint8_t)(i * 7 + 1);
+	for (unsigned off = 0; off < 8; off++) {
+		memcpy(buf + off, "123456789", 9);
+		assert_int_equal(sl_proto_crc32c(buf + off, 9), 0xe3069283);
+		memcpy(buf + off, ref, 64);
+		for (unsigned n = 0; n <= 64; n++)
+			assert_int_equal(sl_proto_crc32c(buf + off, n), sl_proto_crc32c(ref, n));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_unaligned),
 		cmocka_unit_test(test_crc_vectors),
 		cmocka_unit_test(test_golden_hello),
 		cmocka_unit_test(test_golden_data),
