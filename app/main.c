@@ -22,6 +22,8 @@
 #include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include "app.h"
@@ -112,9 +114,63 @@ mbufs_needed(const struct app *a, int socket)
 	return n + 1024;
 }
 
+/*
+ * net_af_xdp registers the pool's memory as its UMEM and takes object i to
+ * lie at base + i * object size. Without hugepages, rte_pktmbuf_pool_create()
+ * keeps each mbuf inside one 4 KiB page for the sake of IOVA contiguity,
+ * which leaves gaps, and the mbufs past the first gap are no valid UMEM
+ * frames: reception then stops after some 15000 frames. Virtual devices do
+ * no DMA, so such a pool is packed without page boundaries instead
+ * (RTE_MEMPOOL_F_NO_IOVA_CONTIG); this is rte_pktmbuf_pool_create() with that
+ * one flag.
+ */
+static bool
+needs_packed_pool(const struct app *a)
+{
+	if (rte_eal_has_hugepages())
+		return false;
+	for (unsigned p = 0; p < a->nb_ports; p++) {
+		struct rte_eth_dev_info info;
+
+		if (rte_eth_dev_info_get(a->port_ids[p], &info) == 0 &&
+		    strcmp(info.driver_name, "net_af_xdp") == 0)
+			return true;
+	}
+	return false;
+}
+
+static struct rte_mempool *
+pool_create(const char *name, unsigned n, uint16_t room, int socket, bool packed)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = room,
+		.mbuf_priv_size = 0,
+	};
+	struct rte_mempool *mp;
+
+	if (!packed)
+		return rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, room, socket);
+	mp = rte_mempool_create_empty(name, n, sizeof(struct rte_mbuf) + room, MBUF_CACHE,
+				      sizeof(priv), socket, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (mp == NULL)
+		return NULL;
+	if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL) != 0)
+		goto fail;
+	rte_pktmbuf_pool_init(mp, &priv);
+	if (rte_mempool_populate_default(mp) < 0)
+		goto fail;
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+fail:
+	rte_mempool_free(mp);
+	return NULL;
+}
+
 static int
 create_pools(struct app *a)
 {
+	const bool packed = needs_packed_pool(a);
+
 	for (unsigned p = 0; p < a->nb_ports; p++) {
 		int s = sl_port_socket(a->port_ids[p]);
 		unsigned n;
@@ -133,10 +189,9 @@ create_pools(struct app *a)
 			room = (uint16_t)(a->cfg.mtu + 14u + 8u + RTE_PKTMBUF_HEADROOM);
 		n = a->cfg.nb_mbufs ? a->cfg.nb_mbufs : mbufs_needed(a, s);
 		snprintf(name, sizeof(name), "sl_mbuf_s%d", s);
-		a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, room, s);
+		a->pools[s] = pool_create(name, n, room, s, packed);
 		if (a->pools[s] == NULL)
-			a->pools[s] = rte_pktmbuf_pool_create(name, n, MBUF_CACHE, 0, room,
-							      SOCKET_ID_ANY);
+			a->pools[s] = pool_create(name, n, room, SOCKET_ID_ANY, packed);
 		if (a->pools[s] == NULL) {
 			fprintf(stderr,
 				"sluice: error: cannot create a pool of %u mbufs on socket %d: %s "
@@ -144,7 +199,8 @@ create_pools(struct app *a)
 				n, s, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		APP_LOG(INFO, "mbuf pool %s: %u mbufs\n", name, n);
+		APP_LOG(INFO, "mbuf pool %s: %u mbufs%s\n", name, n,
+			packed ? " (packed for net_af_xdp without hugepages)" : "");
 	}
 	return 0;
 }
