@@ -71,7 +71,7 @@ assign_roles(const struct sl_config *cfg, const struct sl_layout_input *in, stru
 	if (in->nb_workers < 2) {
 		snprintf(
 			err, errlen,
-			"capture needs at least 2 worker lcores besides the main one (1 RX, 1 "
+			"sluice needs at least 2 worker lcores besides the main one (1 RX, 1 "
 			"writer); %u given: use e.g. -l 0-2, or --lcores=0@0,1@1,2@1 on fewer CPUs",
 			in->nb_workers);
 		return -EINVAL;

@@ -19,6 +19,7 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 	struct rte_eth_dev_info info;
 	uint16_t nb_rxd = conf->nb_rxd, nb_txd = conf->nb_txd ? conf->nb_txd : 512;
 	int socket = sl_port_socket(port_id);
+	uint16_t nb_txq = conf->nb_txq;
 	int rc;
 
 	rc = rte_eth_dev_info_get(port_id, &info);
@@ -56,7 +57,13 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 
-	rc = rte_eth_dev_configure(port_id, conf->nb_rxq, conf->nb_txq, &ec);
+	rc = rte_eth_dev_configure(port_id, conf->nb_rxq, nb_txq, &ec);
+	if (rc == -EINVAL && nb_txq == 0) {
+		/* Some drivers (net_af_xdp) want as many TX queues as RX queues;
+		 * capture mode leaves them unused. */
+		nb_txq = conf->nb_rxq;
+		rc = rte_eth_dev_configure(port_id, conf->nb_rxq, nb_txq, &ec);
+	}
 	if (rc < 0) {
 		snprintf(err, errlen, "port %u (%s): configure with %u RX queues failed: %s",
 			 port_id, info.driver_name, conf->nb_rxq, strerror(-rc));
@@ -84,7 +91,7 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 			return rc;
 		}
 	}
-	for (uint16_t q = 0; q < conf->nb_txq; q++) {
+	for (uint16_t q = 0; q < nb_txq; q++) {
 		rc = rte_eth_tx_queue_setup(port_id, q, nb_txd, socket, NULL);
 		if (rc < 0) {
 			snprintf(err, errlen, "port %u: TX queue %u setup failed: %s", port_id, q,

@@ -266,11 +266,11 @@ test_refusals(void **state)
 	config(&cfg, NULL, NULL);
 	machine(&in, one, 1);
 	plan_fails(&cfg, &in,
-		   "capture needs at least 2 worker lcores besides the main one (1 RX, 1 "
+		   "sluice needs at least 2 worker lcores besides the main one (1 RX, 1 "
 		   "writer); 1 given: use e.g. -l 0-2, or --lcores=0@0,1@1,2@1 on fewer CPUs");
 	machine(&in, none, 1);
 	plan_fails(&cfg, &in,
-		   "capture needs at least 2 worker lcores besides the main one (1 RX, 1 "
+		   "sluice needs at least 2 worker lcores besides the main one (1 RX, 1 "
 		   "writer); 0 given: use e.g. -l 0-2, or --lcores=0@0,1@1,2@1 on fewer CPUs");
 
 	machine(&in, two, 0);
