@@ -10,6 +10,7 @@
  * because librte_cmdline writes its prompt straight to the file descriptor.
  */
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -73,7 +74,7 @@ capture_only(const struct app *a)
 {
 	if (a->cfg.mode == SL_MODE_CAPTURE)
 		return false;
-	printf("Not in --mode=file: this setting is for --mode=capture.\n");
+	printf("Refused: this setting is for --mode=capture; sluice runs in --mode=file.\n");
 	done();
 	return true;
 }
@@ -213,7 +214,9 @@ cmd_start_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	struct app *a = cli_app;
 	int rc = app_start(a);
 
-	if (rc == 0)
+	if (rc == 0 && a->cfg.mode == SL_MODE_FILE)
+		printf("File mode started: receiving on UDP port %u.\n", a->cfg.udp_port);
+	else if (rc == 0)
 		printf("Capture started.\n");
 	else if (rc == -EALREADY)
 		printf("Already started.\n");
@@ -239,7 +242,9 @@ cmd_stop_parsed(void *parsed_result, struct cmdline *cl, void *data)
 {
 	int rc = app_stop(cli_app);
 
-	if (rc == 0)
+	if (rc == 0 && cli_app->cfg.mode == SL_MODE_FILE)
+		printf("File mode stopped; verified chunks are durable for resume, sessions closed.\n");
+	else if (rc == 0)
 		printf("Capture stopped; files flushed.\n");
 	else if (rc == -EALREADY)
 		printf("Not started.\n");
@@ -675,6 +680,20 @@ cmd_show_writer_stats_parsed(void *parsed_result, struct cmdline *cl, void *data
 {
 	const struct app *a = cli_app;
 
+	if (a->cfg.mode == SL_MODE_FILE) {
+		for (unsigned w = 0; w < a->layout.nb_writers; w++) {
+			if (a->fw_stats[w] == NULL)
+				continue;
+			printf("\n  writer %u (lcore %u), sessions active %" PRIu64
+			       ", files in progress %" PRIu64 ", chunk buffers free %" PRIu64 "\n",
+			       w, a->layout.writer_lcore[w], a->fw_stats[w]->sessions_active,
+			       a->fw_stats[w]->files_active, a->fw_stats[w]->buffers_free);
+			sl_ingest_stats_summary(stdout, a->fw_stats[w]);
+		}
+		done();
+		return;
+	}
+
 	for (unsigned w = 0; w < a->layout.nb_writers; w++) {
 		const struct sl_writer_stats *ws = a->wr_stats[w];
 		const struct sl_io_stats *io;
@@ -741,9 +760,30 @@ cmd_show_config_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	const struct sl_filter *f = sl_filter_current(a->filter);
 	char buf[256];
 
-	printf("Capture: %s\n", a->started ? "started" : "stopped");
-	printf("  --mode=capture\n");
+	printf("%s: %s\n", c->mode == SL_MODE_FILE ? "File mode" : "Capture",
+	       a->started ? "started" : "stopped");
+	printf("  --mode=%s\n", c->mode == SL_MODE_FILE ? "file" : "capture");
 	printf("  --dir=%s\n", c->dir);
+	if (c->mode == SL_MODE_FILE) {
+		for (unsigned i = 0; i < c->nb_ips; i++) {
+			char ip[INET6_ADDRSTRLEN];
+
+			inet_ntop(c->ips[i].family == 4 ? AF_INET : AF_INET6, c->ips[i].ip, ip,
+				  sizeof(ip));
+			printf("  --ip=%s/%u@%u\n", ip, c->ips[i].prefix, c->ips[i].port);
+		}
+		printf("  --udp-port=%u\n", c->udp_port);
+		printf("  %s\n",
+		       c->overwrite ? "--overwrite" : "# no --overwrite: existing files are kept");
+		if (c->psk_file[0] != '\0')
+			printf("  --psk-file=%s\n", c->psk_file);
+		for (unsigned i = 0; i < c->nb_allow; i++)
+			printf("  --allow=%s\n", c->allow[i]);
+		printf("  --mtu=%u\n", c->mtu);
+		printf("  --max-sessions=%" PRIu32 "\n", c->max_sessions);
+		printf("  --max-files=%" PRIu32 "\n", c->max_files);
+		printf("  --window=%s\n", sl_format_size(c->window, buf, sizeof(buf)));
+	}
 	printf("  --format=%s\n", sl_config_format_name(c->format));
 	printf("  --snaplen=%" PRIu32 "\n", c->snaplen);
 	printf("  --rotate-size=%s\n", sl_format_size(c->rotate_size, buf, sizeof(buf)));
