@@ -890,7 +890,8 @@ push_unsynced(struct sl_session_engine *e, struct sfile *f, uint32_t idx)
 	return 0;
 }
 
-static void
+/* @return 0, or -1 when the file failed (and may have been freed: do not touch it). */
+static int
 write_sidecar(struct sl_session_engine *e, struct sfile *f)
 {
 	struct sl_sidecar_info *info = malloc(sizeof(*info));
@@ -911,9 +912,10 @@ write_sidecar(struct sl_session_engine *e, struct sfile *f)
 		SESS_LOG(ERR, "cannot write the sidecar of %s: %s\n", f->path, strerror(-rc));
 		e->st->io_errors++;
 		file_final(e, f, SL_PROTO_STATUS_IO_ERROR);
-		return;
+		return -1;
 	}
 	e->st->sidecar_writes++;
+	return 0;
 }
 
 static void
@@ -975,10 +977,8 @@ sync_done(struct sl_session_engine *e, struct sfile *f, int res)
 	e->st->chunks_durable += n;
 	if (sl_chunkmap_complete(f->map)) {
 		f->state = F_COMMIT;
-	} else {
-		write_sidecar(e, f);
-		if (f->state == F_DEAD)
-			return;
+	} else if (write_sidecar(e, f) < 0) {
+		return;
 	}
 	if (f->s != NULL)
 		f->s->ack_now = true;

@@ -1173,6 +1173,36 @@ test_resume(void **state)
 	check_balance(&c->st);
 }
 
+/* A sidecar that cannot be written fails the file with IO_ERROR (and must not
+ * touch the freed file afterwards: run under ASan). */
+static void
+test_sidecar_failure(void **state)
+{
+	struct ctx *c = *state;
+	struct tfile t;
+	char cmd[PATH_MAX + 256];
+
+	engine_start(c);
+	open_session(c);
+	tfile_make(&t, 9, "sidecar-fails", 4ull * K64, K64, 9);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	/* A directory where the sidecar's temporary file goes. */
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s/.sluice/staging' && for f in *.data; do mkdir \"${f%%.data}.state.tmp\"; "
+		 "done",
+		 c->dir);
+	assert_int_equal(system(cmd), 0);
+	send_chunk(c, &t, 0);
+	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_IO_ERROR);
+	assert_true(c->st.io_errors >= 1);
+	assert_int_equal(c->st.files_failed[SL_PROTO_STATUS_IO_ERROR], 1);
+	/* The engine goes on serving. */
+	send_chunk(c, &t, 1);
+	poll_once(c);
+	tfile_free(&t);
+	check_balance(&c->st);
+}
+
 static void
 test_bye_keeps_staging(void **state)
 {
@@ -1665,6 +1695,7 @@ main(void)
 		T(test_bad_path),
 		T(test_bad_manifest),
 		T(test_resume),
+		T(test_sidecar_failure),
 		T(test_bye_keeps_staging),
 		T(test_credit),
 		T(test_no_space),
