@@ -379,6 +379,12 @@ create_file_lcores(struct app *a)
 		struct sl_rx_lcore *rx = a->rx[lq->rx];
 		struct rte_ring *relay = a->tx_relay[lq->port];
 
+		if (rx->nb_q == SL_RX_MAX_QUEUES) {
+			fprintf(stderr,
+				"sluice: error: RX lcore %u would poll more than %u queues\n",
+				l->rx_lcore[lq->rx], SL_RX_MAX_QUEUES);
+			return -EINVAL;
+		}
 		rx->q[rx->nb_q].port = lq->port;
 		rx->q[rx->nb_q].queue = lq->queue;
 		rx->nb_q++;
@@ -708,6 +714,42 @@ app_start(struct app *a)
 	return 0;
 }
 
+/*
+ * The writers' last words (BYE, final statuses) may still sit in a relay ring
+ * when the RX lcores that send them have stopped: send them now, on the TX
+ * queue of the RX lcore that owned the relay (stopped, so nobody else uses it).
+ */
+static void
+flush_tx_relays(struct app *a)
+{
+	for (unsigned r = 0; r < a->layout.nb_rx; r++) {
+		struct sl_rx_lcore *rx = a->rx[r];
+
+		if (rx == NULL)
+			continue;
+		for (uint16_t p = 0; p < SL_MAX_PORTS; p++) {
+			struct rte_mbuf *m[32];
+			unsigned n;
+
+			if (rx->tx_relay[p] == NULL)
+				continue;
+			while ((n = rte_ring_sc_dequeue_burst(rx->tx_relay[p], (void **)m, 32,
+							      NULL)) > 0) {
+				uint16_t sent = 0;
+
+				for (int tries = 0; tries < 1000 && sent < n; tries++)
+					sent += rte_eth_tx_burst(p, rx->txq, m + sent,
+								 (uint16_t)(n - sent));
+				rx->stats->tx_sent += sent;
+				if (sent < n) {
+					rx->stats->tx_dropped += n - sent;
+					rte_pktmbuf_free_bulk(m + sent, n - sent);
+				}
+			}
+		}
+	}
+}
+
 int
 app_stop(struct app *a)
 {
@@ -727,6 +769,7 @@ app_stop(struct app *a)
 			rc = -EIO;
 		}
 	}
+	flush_tx_relays(a);
 	a->started = false;
 	return rc;
 }

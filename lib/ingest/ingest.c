@@ -51,7 +51,9 @@ tx_flush(struct ingest *g, uint16_t port)
 							   (void **)g->tx[port], n, NULL);
 	else
 		sent = rte_eth_tx_burst(port, g->lc->txq, g->tx[port], (uint16_t)n);
-	ws->tx_sent += sent;
+	/* Relayed frames are counted as sent by the RX lcore that sends them. */
+	if (g->lc->tx_ring[port] == NULL)
+		ws->tx_sent += sent;
 	if (sent < n) {
 		ws->tx_dropped += n - sent;
 		rte_pktmbuf_free_bulk(&g->tx[port][sent], n - sent);

@@ -30,8 +30,11 @@ struct sl_rx_queue {
 	const uint8_t *backlog; /**< Set by the ring's writer while it has no free buffer. */
 };
 
+/** Most (port, queue) pairs one RX lcore polls. */
+#define SL_RX_MAX_QUEUES (SL_MAX_PORTS * 16)
+
 struct sl_rx_lcore {
-	struct sl_rx_queue q[SL_MAX_PORTS];
+	struct sl_rx_queue q[SL_RX_MAX_QUEUES];
 	unsigned nb_q;
 	uint16_t burst;
 	uint32_t idle_sleep_us; /**< Sleep after an idle round; 0 = busy poll. */

@@ -95,4 +95,24 @@ js=$T_DIR/stats.json
 [ "$(json "$js" 'j["total"]["served"]')" -ge 6 ] || fail "pings and neighbour requests not served"
 [ "$(json "$js" 'j["file"]["files_failed"]["exists"]')" -eq 1 ] || fail "exists not counted"
 staging_empty
+
+note "stopping sluice in the middle of a transfer says BYE to the sender at once"
+[ "$SL_DRIVER" = af_xdp ] && export SL_DRIVER
+start_sluice 2
+ip netns exec "$NS" timeout 60 "$SENDER" -v --rate=40M --name=cut.bin "$SLUICE_IP" \
+	"$SRC/big.bin" 2>"$T_DIR/cut.log" &
+cut=$!
+for ((i = 0; i < 100; i++)); do
+	[ -n "$(find "$OUT/.sluice/staging" -name '*.state' 2>/dev/null)" ] && break
+	sleep 0.1
+done
+stop_sluice || fail "sluice exited $? when stopped mid-transfer"
+t0=$SECONDS
+rc=0
+wait "$cut" || rc=$?
+[ "$rc" -ne 0 ] || fail "the cut transfer reported success"
+[ $((SECONDS - t0)) -lt 10 ] || fail "the sender waited $((SECONDS - t0)) s instead of hearing BYE"
+grep -q "BYE from the receiver" "$T_DIR/cut.log" || fail "the sender did not hear BYE"
+[ ! -e "$OUT/cut.bin" ] || fail "a cut file was published"
+ls "$OUT/.sluice/staging/"*.state >/dev/null || fail "the cut file was not kept for resume"
 note "ok"
