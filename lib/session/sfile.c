@@ -466,16 +466,6 @@ fail:
 	return rc;
 }
 
-static uint64_t
-durable_bytes(const struct sfile *f)
-{
-	uint64_t n = (uint64_t)f->map->nb_durable * f->chunk_size;
-
-	if (f->nb_chunks > 0 && sl_chunkmap_is_durable(f->map, f->nb_chunks - 1))
-		n -= f->chunk_size - sfile_chunk_len(f, f->nb_chunks - 1);
-	return n;
-}
-
 /* Take the durable chunks of a matching sidecar, or start empty. */
 static int
 load_sidecar(struct sl_session_engine *e, struct sfile *f)
@@ -561,6 +551,7 @@ file_open(struct sl_session_engine *e, struct sfile *f)
 	struct statvfs vfs;
 	bool created;
 	uint64_t need, avail;
+	bool preallocated;
 	int rc;
 
 	rc = open_staged(e, f, &created);
@@ -575,7 +566,16 @@ file_open(struct sl_session_engine *e, struct sfile *f)
 	rc = load_sidecar(e, f);
 	if (rc < 0)
 		return SL_PROTO_STATUS_REFUSED;
-	need = f->size - durable_bytes(f);
+	/* What the disk must still give: the file's size less what its staged
+	 * data file already holds (a resumed transfer holds it all). */
+	{
+		struct stat st;
+		uint64_t want = SL_ALIGN_UP(f->size, SL_DIRECT_ALIGN), held = 0;
+
+		if (fstat(f->fd, &st) == 0)
+			held = (uint64_t)st.st_blocks * 512;
+		need = want > held ? want - held : 0;
+	}
 	if (fstatvfs(e->dirfd, &vfs) < 0) {
 		e->st->io_errors++;
 		return SL_PROTO_STATUS_IO_ERROR;
@@ -586,8 +586,10 @@ file_open(struct sl_session_engine *e, struct sfile *f)
 			unlinkat(e->stagefd, f->data_name, 0);
 		return SL_PROTO_STATUS_NO_SPACE;
 	}
-	if (fallocate(f->fd, 0, 0, (off_t)SL_ALIGN_UP(f->size, SL_DIRECT_ALIGN)) < 0 &&
-	    errno != EOPNOTSUPP) {
+	/* Space that fallocate() gave is already out of f_bavail for the next
+	 * manifest; only a filesystem without it needs our own reservation. */
+	preallocated = fallocate(f->fd, 0, 0, (off_t)SL_ALIGN_UP(f->size, SL_DIRECT_ALIGN)) == 0;
+	if (!preallocated && errno != EOPNOTSUPP) {
 		rc = -errno;
 		if (created)
 			unlinkat(e->stagefd, f->data_name, 0);
@@ -603,8 +605,8 @@ file_open(struct sl_session_engine *e, struct sfile *f)
 		return SL_PROTO_STATUS_REFUSED;
 	f->slot = rc;
 	f->nb_written = f->map->nb_durable;
-	f->reserved = need;
-	e->reserved += need;
+	f->reserved = preallocated ? 0 : need;
+	e->reserved += f->reserved;
 	return SL_PROTO_STATUS_READY;
 }
 

@@ -70,6 +70,15 @@ note "an existing name"
 send --json --name=keep.bin "$SLUICE_IP" "$SRC/x.bin" || fail "first keep.bin failed"
 expect_status keep.bin exists
 
+note "two files that fit together are both accepted (space that fallocate took is not counted twice)"
+mkdir -p "$SRC/pair"
+mkfile "$SRC/pair/one.bin" $((11 * 1024 * 1024))
+mkfile "$SRC/pair/two.bin" $((9 * 1024 * 1024))
+df -k "$OUT" | tail -1
+send --json "$SLUICE_IP" "$SRC/pair" || fail "two files that fit were refused: $(cat "$T_DIR/send.json")"
+same_tree "$SRC/pair" "$OUT/pair"
+rm -rf "$OUT/pair"
+
 note "a file larger than the disk: NO_SPACE up front, the others still flow"
 send --json "$SLUICE_IP" "$SRC/big.bin" && fail "40 MiB fit a 32 MiB disk?"
 [ "$(send_status big.bin)" = no_space ] || fail "big.bin: $(send_status big.bin), not no_space"
