@@ -116,6 +116,9 @@ htab_put(struct htab *h, uint64_t key, uint64_t val)
 		struct htab old = *h;
 		uint32_t cap = (uint64_t)(h->nb + 1) * 2 > h->cap ? h->cap * 2 : h->cap;
 
+		if (cap == 0 || cap > (1u << 30))
+			return -ENOMEM;
+
 		if (htab_alloc(h, cap) < 0) {
 			*h = old;
 			return -ENOMEM;

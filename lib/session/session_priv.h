@@ -31,6 +31,10 @@ extern int sl_logtype_session;
 #define MAX_RANGES ((SL_PROTO_MAX_PAYLOAD_MAX - ACK_HEADER - ACK_ENTRY) / ACK_RANGE)
 /* Largest number of chunks a file may have: bounds the per-file maps. */
 #define MAX_FILE_CHUNKS (1u << 24)
+/* Final statuses remembered per session (bounded: senders choose file ids). */
+#ifndef SESSION_MAX_FINALS
+#define SESSION_MAX_FINALS 65536u
+#endif
 
 /*
  * Open-addressing hash table (linear probing, tombstones) of 64-bit keys to
@@ -139,9 +143,10 @@ struct session {
 	bool data_since_ack;
 	bool ack_now;
 	uint32_t ack_cursor;
-	uint32_t nb_files;  /* in progress */
-	struct htab files;  /* file_id -> struct sfile * */
-	struct htab finals; /* file_id -> fingerprint << 8 | final status */
+	uint32_t nb_files;       /* in progress */
+	struct htab files;       /* file_id -> struct sfile * */
+	struct htab finals;      /* file_id -> fingerprint << 8 | final status */
+	uint64_t finals_dropped; /* statuses not remembered: SESSION_MAX_FINALS reached */
 };
 
 struct sl_session_engine {

@@ -73,9 +73,18 @@ manifest_fingerprint(const struct sl_proto_manifest *m, const uint8_t identity[3
 }
 
 static void
-record_final(struct session *s, uint32_t file_id, uint64_t fp, uint8_t status)
+record_final(struct sl_session_engine *e, struct session *s, uint32_t file_id, uint64_t fp,
+	     uint8_t status)
 {
-	/* Out of memory only costs the memory of this status for repeats. */
+	/* Out of memory, or a session past SESSION_MAX_FINALS files (which a
+	 * hostile sender could otherwise grow without bound), only costs the
+	 * memory of this status for repeats: a repeated MANIFEST is then handled
+	 * as new (an OK file answers EXISTS). */
+	if (s->finals.nb >= SESSION_MAX_FINALS && htab_find(&s->finals, file_id) == NULL) {
+		s->finals_dropped++;
+		e->st->finals_forgotten++;
+		return;
+	}
 	(void)htab_put(&s->finals, file_id, fp << 8 | status);
 }
 
@@ -195,7 +204,7 @@ file_final(struct sl_session_engine *e, struct sfile *f, uint8_t status)
 		htab_del(&s->files, f->file_id);
 		s->nb_files--;
 		e->st->files_active--;
-		record_final(s, f->file_id, f->fp, status);
+		record_final(e, s, f->file_id, f->fp, status);
 		session_send_status(e, s, NULL, f->file_id, status);
 		f->s = NULL;
 	}
@@ -394,7 +403,7 @@ static int
 refuse(struct sl_session_engine *e, struct session *s, const struct sl_proto_manifest *m,
        uint64_t fp, uint8_t status, bool counted_drop)
 {
-	record_final(s, m->file_id, fp, status);
+	record_final(e, s, m->file_id, fp, status);
 	e->st->files_failed[status]++;
 	session_send_status(e, s, NULL, m->file_id, status);
 	if (counted_drop) {
@@ -686,7 +695,7 @@ sfile_manifest(struct sl_session_engine *e, struct session *s, const struct sl_p
 		file_free(e, f);
 		if (status == SL_PROTO_STATUS_OK) {
 			e->st->files_ok++;
-			record_final(s, m->file_id, fp, status);
+			record_final(e, s, m->file_id, fp, status);
 			session_send_status(e, s, NULL, m->file_id, status);
 			return 0;
 		}

@@ -98,6 +98,8 @@ struct sl_session_stats {
 	uint64_t acks_sent;
 	uint64_t file_status_sent;
 	uint64_t tx_msgs; /**< Messages handed to the tx callback. */
+	/** Final statuses not remembered: a session past its limit of remembered files. */
+	uint64_t finals_forgotten;
 } __attribute__((aligned(64)));
 
 /**

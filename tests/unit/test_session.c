@@ -1203,6 +1203,36 @@ test_sidecar_failure(void **state)
 	check_balance(&c->st);
 }
 
+/* A session cannot grow the remembered final statuses without bound. */
+static void
+test_finals_bounded(void **state)
+{
+	struct ctx *c = *state;
+	const uint32_t n = 65536 + 50;
+	struct tfile t;
+
+	engine_start(c);
+	open_session(c);
+	tfile_make(&t, 1, "../escape", 10, K64, 1);
+	for (uint32_t id = 1; id <= n; id++) {
+		struct sl_proto_msg m;
+
+		t.id = id;
+		manifest_msg(c, &t, (uint16_t)t.nb, &m);
+		feed(c, &m);
+		if (id % 64 == 0)
+			rx_clear(c);
+	}
+	assert_int_equal(c->st.files_failed[SL_PROTO_STATUS_BAD_PATH], n);
+	assert_int_equal(c->st.finals_forgotten, 50);
+	/* A remembered one is still answered the same. */
+	rx_clear(c);
+	t.id = 7;
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_BAD_PATH);
+	tfile_free(&t);
+	check_balance(&c->st);
+}
+
 static void
 test_bye_keeps_staging(void **state)
 {
@@ -1696,6 +1726,7 @@ main(void)
 		T(test_bad_manifest),
 		T(test_resume),
 		T(test_sidecar_failure),
+		T(test_finals_bounded),
 		T(test_bye_keeps_staging),
 		T(test_credit),
 		T(test_no_space),
