@@ -31,6 +31,8 @@ extern int sl_logtype_session;
 #define MAX_RANGES ((SL_PROTO_MAX_PAYLOAD_MAX - ACK_HEADER - ACK_ENTRY) / ACK_RANGE)
 /* Largest number of chunks a file may have: bounds the per-file maps. */
 #define MAX_FILE_CHUNKS (1u << 24)
+/* Chunks one ACK entry's missing ranges look at, from received_upto on. */
+#define MISSING_SCAN_CHUNKS 4096u
 /* Final statuses remembered per session (bounded: senders choose file ids). */
 #ifndef SESSION_MAX_FINALS
 #define SESSION_MAX_FINALS 65536u

@@ -847,12 +847,18 @@ sfile_missing(struct sl_session_engine *e, struct sfile *f, struct sl_proto_miss
 	      unsigned max)
 {
 	struct sl_range64 holes[SL_CHUNKFILL_MAX_INTERVALS + 1];
+	const uint32_t first = sl_chunkmap_received_upto(f->map);
 	uint16_t n = 0;
 
 	if (f->state != F_ACTIVE)
 		return 0;
-	for (uint32_t idx = sl_chunkmap_received_upto(f->map);
-	     n < max && idx < f->nb_chunks && (uint64_t)idx * f->chunk_size < f->highest_seen;
+	/* At most MISSING_SCAN_CHUNKS chunks per ACK: a sender that jumps far
+	 * ahead (one byte at the end of a huge file) must not cost every other
+	 * session its ACKs. Honest senders stay within their credit window,
+	 * far below it; the rest is found by later ACKs. */
+	for (uint32_t idx = first;
+	     n < max && idx < f->nb_chunks && idx - first < MISSING_SCAN_CHUNKS &&
+	     (uint64_t)idx * f->chunk_size < f->highest_seen;
 	     idx++) {
 		uint64_t base = (uint64_t)idx * f->chunk_size;
 		uint64_t lim = base + sfile_chunk_len(f, idx);

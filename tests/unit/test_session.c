@@ -1233,6 +1233,35 @@ test_finals_bounded(void **state)
 	check_balance(&c->st);
 }
 
+/* One byte at the far end of a big file: the ACK's missing ranges look at no
+ * more than 4096 chunks (MISSING_SCAN_CHUNKS), so the writer stays fast. */
+static void
+test_missing_scan_bounded(void **state)
+{
+	struct ctx *c = *state;
+	const uint32_t chunks = 4200;
+	struct sl_proto_ack_entry a;
+	struct sl_proto_missing mr;
+	struct sl_proto_msg m;
+	struct tfile t;
+
+	engine_start(c);
+	open_session(c);
+	tfile_make(&t, 11, "far", (uint64_t)chunks * K64, K64, 11);
+	manifest_msg(c, &t, 0, &m);
+	feed(c, &m);
+	send_data_raw(c, t.id, (uint64_t)(chunks - 1) * K64, t.data, 1, SL_PROTO_FLAG_ACK_NOW);
+	drop_all(c, SL_PROTO_ACK);
+	assert_true(ack_entry(c, t.id, &a));
+	assert_int_equal(a.received_upto, 0);
+	assert_int_equal(a.nmissing, 1);
+	mr = sl_proto_missing_get(&a, 0);
+	assert_int_equal(mr.offset, 0);
+	assert_int_equal(mr.length, 4096u * K64);
+	tfile_free(&t);
+	check_balance(&c->st);
+}
+
 static void
 test_bye_keeps_staging(void **state)
 {
@@ -1727,6 +1756,7 @@ main(void)
 		T(test_resume),
 		T(test_sidecar_failure),
 		T(test_finals_bounded),
+		T(test_missing_scan_bounded),
 		T(test_bye_keeps_staging),
 		T(test_credit),
 		T(test_no_space),
