@@ -493,6 +493,13 @@ check_combinations(const struct sl_config *cfg, char *err, size_t errlen)
 			      "--ip, --overwrite, --allow and --psk-file need --mode=file");
 	if (cfg->mode == SL_MODE_FILE && cfg->filter[0] != '\0')
 		return report(err, errlen, "--filter is for --mode=capture");
+	/* Each writer keeps a file table of this size (lib/session). */
+	if (cfg->mode == SL_MODE_FILE &&
+	    (uint64_t)cfg->max_sessions * cfg->max_files > (UINT64_C(1) << 20))
+		return report(err, errlen,
+			      "--max-sessions (%" PRIu32 ") times --max-files (%" PRIu32
+			      ") must not exceed 1048576",
+			      cfg->max_sessions, cfg->max_files);
 	if (cfg->mode == SL_MODE_FILE && cfg->window < cfg->write_buffer_size)
 		return report(err, errlen,
 			      "--window (%" PRIu64 ") must be at least --write-buffer (%" PRIu64

@@ -168,6 +168,10 @@ test_file_mode(void **state)
 		   "--ip: '10.0.0.2/24' gives port 0 a second IPv4 address");
 	fails_with(PARSE("--mode=file", "--ip=10.0.0.1/24", "--filter=udp"),
 		   "--filter is for --mode=capture");
+	fails_with(
+		PARSE("--mode=file", "--ip=10.0.0.1/24", "--max-sessions=65536", "--max-files=17"),
+		"--max-sessions (65536) times --max-files (17) must not exceed 1048576");
+	parses(PARSE("--mode=file", "--ip=10.0.0.1/24", "--max-sessions=65536", "--max-files=16"));
 	fails_with(PARSE("--mode=file", "--ip=10.0.0.1/24", "--window=64K"),
 		   "--window (65536) must be at least --write-buffer (1048576), the largest chunk");
 }
