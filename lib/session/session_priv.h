@@ -146,6 +146,7 @@ struct session {
 	bool ack_now;
 	uint32_t ack_cursor;
 	uint32_t nb_files;       /* in progress */
+	uint32_t nb_filling;     /* chunk buffers filling or waiting for a digest */
 	struct htab files;       /* file_id -> struct sfile * */
 	struct htab finals;      /* file_id -> fingerprint << 8 | final status */
 	uint64_t finals_dropped; /* statuses not remembered: SESSION_MAX_FINALS reached */

@@ -124,6 +124,81 @@ buf_put(struct sl_session_engine *e, uint32_t bi)
 	sl_bufpool_put(&e->pool, bi);
 }
 
+/* A session's count of buffers filling or held (its share of the pool). */
+static void
+filling_start(struct sfile *f)
+{
+	if (f->s != NULL)
+		f->s->nb_filling++;
+}
+
+static void
+filling_end(struct sfile *f)
+{
+	if (f->s != NULL && f->s->nb_filling > 0)
+		f->s->nb_filling--;
+}
+
+/* Buffers one session may fill at once when others want some too. */
+static unsigned
+fair_share(const struct sl_session_engine *e)
+{
+	uint64_t n = e->st->sessions_active > 0 ? e->st->sessions_active : 1;
+	unsigned q = (unsigned)(e->p.nb_bufs / n);
+
+	return q < 2 ? 2 : q;
+}
+
+/*
+ * Free one partial chunk so that chunk @nidx of @nf gets a buffer. With
+ * @only set, the victim is that session's own chunk furthest ahead that is
+ * less urgent: later in the same file, or (when @nidx is the lowest chunk
+ * its file waits for) any chunk that is not the lowest of its own file. With
+ * @only NULL, any such partial chunk of a session above its fair share.
+ * Without this, chunks ahead could hold every buffer while the chunk all of
+ * them wait for finds none: a transfer would stall for good. The victim's
+ * bytes are simply requested again (they retire when the chunk is written).
+ */
+static bool
+evict_one(struct sl_session_engine *e, const struct session *only, const struct sfile *nf,
+	  uint32_t nidx)
+{
+	const bool urgent = nidx == sl_chunkmap_received_upto(nf->map);
+	const unsigned share = fair_share(e);
+	struct sfile *best_f = NULL;
+	uint32_t best = NONE, best_idx = 0;
+
+	for (struct sfile *f = e->files; f != NULL; f = f->next) {
+		uint32_t head;
+
+		if (f->s == NULL || f->state != F_ACTIVE)
+			continue;
+		if (only != NULL ? f->s != only : f->s->nb_filling <= share)
+			continue;
+		head = sl_chunkmap_received_upto(f->map);
+		for (uint32_t bi = f->bufs; bi != NONE; bi = cb(e, bi)->next) {
+			const struct cbuf *b = cb(e, bi);
+
+			if (b->state != CB_FILLING || b->idx == head)
+				continue;
+			if (only != NULL && !(f == nf ? b->idx > nidx : urgent))
+				continue;
+			if (best == NONE || b->idx > best_idx) {
+				best = bi;
+				best_f = f;
+				best_idx = b->idx;
+			}
+		}
+	}
+	if (best == NONE)
+		return false;
+	buf_unlink(e, best_f, best);
+	filling_end(best_f);
+	buf_put(e, best);
+	e->st->chunks_evicted++;
+	return true;
+}
+
 /* Drop the chunks in memory that are not being written: partial ones and
  * those waiting for a digest. Their bytes leave the buffers (credit). */
 static void
@@ -137,6 +212,7 @@ discard_bufs(struct sl_session_engine *e, struct sfile *f)
 		next = b->next;
 		if (b->state == CB_WRITING)
 			continue;
+		filling_end(f);
 		if (f->s != NULL)
 			f->s->retired += b->fill.filled;
 		buf_unlink(e, f, bi);
@@ -351,6 +427,7 @@ verify_chunk(struct sl_session_engine *e, struct sfile *f, uint32_t bi)
 	struct cbuf *b = cb(e, bi);
 	uint32_t crc = sl_proto_crc32c(sl_bufpool_addr(&e->pool, bi), b->len);
 
+	filling_end(f); /* written or discarded from here on */
 	if (crc != f->digests[b->idx]) {
 		/* Discarded whole; the resend is requested through ACK. */
 		e->st->chunks_bad++;
@@ -787,8 +864,18 @@ sfile_data(struct sl_session_engine *e, struct session *s, const struct sl_proto
 	}
 	bi = find_buf(e, f, idx);
 	if (bi == NONE) {
-		int got = sl_bufpool_get(&e->pool);
+		int got = -1;
 
+		/* Within its fair share a session takes a free buffer, or one from a
+		 * session above its share; beyond it (or when that fails) only one of
+		 * its own less urgent partial chunks. */
+		if (s->nb_filling < fair_share(e)) {
+			got = sl_bufpool_get(&e->pool);
+			if (got < 0 && evict_one(e, NULL, f, idx))
+				got = sl_bufpool_get(&e->pool);
+		}
+		if (got < 0 && evict_one(e, s, f, idx))
+			got = sl_bufpool_get(&e->pool);
 		if (got < 0) {
 			st->data_no_buffer++;
 			return -ENOBUFS;
@@ -799,6 +886,7 @@ sfile_data(struct sl_session_engine *e, struct session *s, const struct sl_proto
 		b->idx = idx;
 		b->len = sfile_chunk_len(f, idx);
 		b->state = CB_FILLING;
+		filling_start(f);
 		sl_chunkfill_init(&b->fill, b->len);
 		b->next = f->bufs;
 		f->bufs = bi;

@@ -100,6 +100,10 @@ struct sl_session_stats {
 	uint64_t tx_msgs; /**< Messages handed to the tx callback. */
 	/** Final statuses not remembered: a session past its limit of remembered files. */
 	uint64_t finals_forgotten;
+	/** Partial chunks given up so that a more urgent chunk (the lowest one a file
+	 * waits for, or one of a session under its fair share) got a buffer; their
+	 * bytes are requested again. */
+	uint64_t chunks_evicted;
 } __attribute__((aligned(64)));
 
 /**

@@ -1562,6 +1562,45 @@ test_exists_at_commit(void **state)
 	check_balance(&c->st);
 }
 
+/* Chunks ahead hold every buffer; the chunk they all wait for still gets one
+ * (the furthest partial chunk is given up), so the transfer cannot stall. */
+static void
+test_head_chunk_evicts(void **state)
+{
+	struct ctx *c = *state;
+	struct tfile t;
+
+	c->p.nb_bufs = 4;
+	engine_start(c);
+	open_session(c);
+	tfile_make(&t, 1, "evict", 6 * K64, K64, 1);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	for (uint32_t i = 1; i <= 4; i++)
+		send_data_raw(c, t.id, (uint64_t)i * K64, t.data + (uint64_t)i * K64, 1, 0);
+	assert_int_equal(c->st.data_no_buffer, 0);
+	/* A chunk ahead of them all finds no buffer and takes none. */
+	assert_true(send_data_raw(c, t.id, 5 * K64, t.data + 5 * K64, 1, 0) < 0);
+	assert_int_equal(c->st.data_no_buffer, 1);
+	assert_int_equal(c->st.chunks_evicted, 0);
+	/* Chunk 0, the one everything waits for, takes chunk 4's buffer. */
+	send_chunk(c, &t, 0);
+	assert_int_equal(c->st.data_no_buffer, 1);
+	assert_int_equal(c->st.chunks_evicted, 1);
+	assert_int_equal(c->st.chunks_verified, 1);
+	for (uint32_t i = 1; i < 4; i++)
+		send_chunk(c, &t, i);
+	for (unsigned k = 0; k < WAIT_LOOPS && c->st.chunks_written < 4; k++) {
+		poll_once(c);
+		sl_session_idle_wait(c->e, 1000);
+	}
+	send_chunk(c, &t, 4);
+	send_chunk(c, &t, 5);
+	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_OK);
+	check_file(c, &t);
+	tfile_free(&t);
+	check_balance(&c->st);
+}
+
 static void
 test_no_buffer_and_fragmented(void **state)
 {
@@ -1757,6 +1796,7 @@ main(void)
 		T(test_sidecar_failure),
 		T(test_finals_bounded),
 		T(test_missing_scan_bounded),
+		T(test_head_chunk_evicts),
 		T(test_bye_keeps_staging),
 		T(test_credit),
 		T(test_no_space),
