@@ -114,7 +114,9 @@ struct sfile {
 	uint32_t *digests;
 	uint64_t *dknown; /* bitmap: digest i known */
 	uint32_t digests_needed;
-	uint32_t bufs; /* list of its chunk buffers */
+	uint32_t bufs;          /* list of its chunk buffers */
+	uint64_t retired_bytes; /* bytes of this file that left the buffers (credit) */
+	uint64_t skip_bytes;    /* bytes durable when the file was opened (never sent) */
 	uint32_t writes_inflight;
 	bool sync_inflight;
 	uint32_t *unsynced; /* chunks written, not yet fdatasynced */

@@ -213,6 +213,7 @@ discard_bufs(struct sl_session_engine *e, struct sfile *f)
 		if (b->state == CB_WRITING)
 			continue;
 		filling_end(f);
+		f->retired_bytes += b->fill.filled;
 		if (f->s != NULL)
 			f->s->retired += b->fill.filled;
 		buf_unlink(e, f, bi);
@@ -276,6 +277,17 @@ file_final(struct sl_session_engine *e, struct sfile *f, uint8_t status)
 		e->st->files_failed[status & 15]++;
 	}
 	discard_bufs(e, f);
+	/* A failed file owes its session the credit of every byte that has not
+	 * retired yet (chunks still being written, bytes dropped on the way):
+	 * the sender counted them as new and will not send them again. This may
+	 * credit bytes never sent, which only leaves the sender more room. */
+	if (s != NULL && status != SL_PROTO_STATUS_OK) {
+		uint64_t owed = f->size - f->skip_bytes;
+
+		if (owed > f->retired_bytes)
+			s->retired += owed - f->retired_bytes;
+		f->retired_bytes = owed;
+	}
 	if (s != NULL) {
 		htab_del(&s->files, f->file_id);
 		s->nb_files--;
@@ -790,6 +802,9 @@ sfile_manifest(struct sl_session_engine *e, struct session *s, const struct sl_p
 	if (f->map->nb_durable > 0) {
 		e->st->files_resumed++;
 		e->st->chunks_skipped += f->map->nb_durable;
+		f->skip_bytes = (uint64_t)f->map->nb_durable * f->chunk_size;
+		if (sl_chunkmap_is_durable(f->map, f->nb_chunks - 1))
+			f->skip_bytes -= f->chunk_size - sfile_chunk_len(f, f->nb_chunks - 1);
 	}
 	learn_digests(f, m->first, m->count, m->digests_wire); /* checked above */
 	if (sl_chunkmap_complete(f->map))
@@ -1034,6 +1049,7 @@ write_done(struct sl_session_engine *e, uint32_t bi, int res)
 	buf_unlink(e, f, bi);
 	buf_put(e, bi);
 	/* The chunk has left its buffer either way: the sender may send more. */
+	f->retired_bytes += len;
 	if (f->s != NULL)
 		f->s->retired += len;
 	if (f->state == F_DEAD) {

@@ -1406,6 +1406,13 @@ test_io_error(void **state)
 		poll_once(c);
 	assert_int_equal(c->st.files_active, 0);
 	assert_int_equal(c->st.buffers_free, 16);
+	/* The failed file gave back all its credit: an ACK now grants every
+	 * byte of both files plus the window. */
+	send_data_raw(c, t2.id, 0, t2.data, 0, SL_PROTO_FLAG_ACK_NOW);
+	for (unsigned i = 0; i < 20; i++)
+		poll_once(c);
+	drop_all(c, SL_PROTO_ACK);
+	assert_true(c->credit_max >= 3ull * K64 + 1000 + WINDOW);
 	tfile_free(&t);
 	tfile_free(&t2);
 	check_balance(&c->st);
