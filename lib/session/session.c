@@ -523,16 +523,20 @@ handle_connect(struct sl_session_engine *e, const struct sl_net_peer *from,
 	struct session *s;
 	int rc;
 
-	s = session_by_connect(e, from, c);
-	if (s != NULL) {
-		/* Its WELCOME was lost: the same one again. */
-		s->peer = *from;
-		s->last_seen_ns = now;
-		send_welcome(e, s);
-		e->st->accepted++;
-		return 0;
-	}
+	/* The cookie is checked first (one HMAC), so that only a sender with a
+	 * real address makes us look through the sessions for a repeat. */
 	rc = sl_auth_check_connect(e->p.auth, from, c, now / 1000000000ull, &key);
+	if (rc == 0 || rc == -SL_PROTO_REJECT_EXPIRED_COOKIE) {
+		s = session_by_connect(e, from, c);
+		if (s != NULL) {
+			/* Its WELCOME was lost: the same one again. */
+			s->peer = *from;
+			s->last_seen_ns = now;
+			send_welcome(e, s);
+			e->st->accepted++;
+			return 0;
+		}
+	}
 	if (rc == 0 && e->st->sessions_active >= e->p.max_sessions)
 		rc = -SL_PROTO_REJECT_BUSY;
 	if (rc < 0) {
