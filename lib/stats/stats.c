@@ -227,12 +227,13 @@ sl_stats_summary(FILE *f, const struct sl_stats_view *v)
 		sl_stats_writer_fate(w, -1, &x);
 		if (v->file_mode) {
 			fprintf(f,
-				"  writer %u (lcore %u): accepted %" PRIu64 " datagrams, dropped %" PRIu64
-				", %" PRIu64 " writes, %" PRIu64 " fsyncs, %" PRIu64
-				" submits, errors %" PRIu64 ", replies %" PRIu64 " (%" PRIu64
-				" not sent)\n",
-				i, v->writer_lcore[i], x.written, x.invalid, w->io.writes, w->io.fsyncs,
-				w->io.submit_calls, w->io.errors, w->tx_sent, w->tx_dropped);
+				"  writer %u (lcore %u): accepted %" PRIu64
+				" datagrams, dropped %" PRIu64 ", %" PRIu64 " writes, %" PRIu64
+				" fsyncs, %" PRIu64 " submits, errors %" PRIu64 ", replies %" PRIu64
+				" (%" PRIu64 " not sent)\n",
+				i, v->writer_lcore[i], x.written, x.invalid, w->io.writes,
+				w->io.fsyncs, w->io.submit_calls, w->io.errors, w->tx_sent,
+				w->tx_dropped);
 			continue;
 		}
 		fprintf(f,
