@@ -452,7 +452,7 @@ demo_file() {
 	done
 	ip netns add "$ns"
 	# shellcheck disable=SC2064
-	trap "ip netns del $ns 2>/dev/null; ip link del $vh 2>/dev/null" RETURN
+	trap "ip netns del $ns 2>/dev/null || true; ip link del $vh 2>/dev/null || true" RETURN
 	ip link add "$vh" type veth peer name "$vs"
 	ip link set "$vs" netns "$ns"
 	sysctl -qw "net.ipv6.conf.$vh.disable_ipv6=1" || true
