@@ -18,18 +18,21 @@
 
 _Static_assert(SL_NET_NB_VERDICTS <= SL_STATS_MAX_VERDICTS, "verdict counters too small");
 
+/* DPDK's verdicts are two bits each: GOOD, BAD, NONE (both: the data's sum
+ * is not right but the NIC verified the packet) or UNKNOWN (neither); lib/net
+ * reads its flags the same way, so the bits map one for one. */
 uint32_t
 sl_rx_csum_flags(uint64_t ol)
 {
 	uint32_t f = 0;
 
-	if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+	if (ol & RTE_MBUF_F_RX_IP_CKSUM_GOOD)
 		f |= SL_NET_F_IP_CSUM_GOOD;
-	else if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+	if (ol & RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		f |= SL_NET_F_IP_CSUM_BAD;
-	if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+	if (ol & RTE_MBUF_F_RX_L4_CKSUM_GOOD)
 		f |= SL_NET_F_L4_CSUM_GOOD;
-	else if ((ol & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD)
+	if (ol & RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		f |= SL_NET_F_L4_CSUM_BAD;
 	return f;
 }
