@@ -104,4 +104,10 @@ void app_print_period(struct app *a);
  */
 int sl_cli_run(struct app *a, const char *cmdline_file);
 
+/**
+ * Run --perf-test=disk (app/perf.c): the writer lcores alone, then report.
+ * @return the exit code: 0, 1 (a writer failed), 2 (bad lcores).
+ */
+int app_perf_test(struct app *a);
+
 #endif /* SL_APP_H */

@@ -1069,6 +1069,11 @@ main(int argc, char **argv)
 
 	a->tsc_hz = rte_get_tsc_hz();
 	sl_clock_init(&a->clock, a->tsc_hz, rte_rdtsc(), sl_realtime_ns());
+	if (a->cfg.perf_test != SL_PERF_NONE) {
+		exit_code = app_perf_test(a);
+		rte_eal_cleanup();
+		return exit_code;
+	}
 	a->budget = a->cfg.max_packets;
 	a->ts_offset = sl_rx_register_timestamp();
 	if (a->ts_offset < 0)

@@ -154,4 +154,33 @@ struct sl_capture_lcore {
  */
 int sl_capture_lcore_main(void *arg);
 
+/** Synthetic frames one disk benchmark writer cycles through. */
+#define SL_CAPTURE_PERF_FRAMES 64
+
+/**
+ * What a writer lcore runs for --perf-test=disk: no rings, no ports. It
+ * serializes the same few synthetic frames over and over, as fast as the
+ * writer takes them, through the real writer (records, buffers, rotation,
+ * preallocation, io_uring, fsync, rename), then finishes its files.
+ */
+struct sl_capture_perf_lcore {
+	struct sl_capture_params params;
+	/** Frames of the records; each burst takes a reference, so they are never freed here. */
+	struct rte_mbuf *frames[SL_CAPTURE_PERF_FRAMES];
+	unsigned nb_frames;
+	uint64_t duration_ns; /**< Feed records for this long. */
+	const int *stop;      /**< Non-zero: stop feeding early (atomic reads); may be NULL. */
+	int state;            /**< enum sl_capture_lcore_state (atomic). */
+	int error;            /**< -errno when FAILED. */
+	uint64_t elapsed_ns;  /**< From the first record until every file was finished. */
+	uint64_t records;     /**< Records handed to the writer. */
+};
+
+/**
+ * Disk benchmark writer entry point (for rte_eal_remote_launch). What
+ * landed is in params.stats (file_bytes, written, write_error); bytes per
+ * second are file_bytes / elapsed_ns, draining and the final fsync included.
+ */
+int sl_capture_perf_lcore_main(void *arg);
+
 #endif /* SL_CAPTURE_H */

@@ -56,6 +56,8 @@ enum option_id {
 	OPT_MAX_SESSIONS,
 	OPT_MAX_FILES,
 	OPT_WINDOW,
+	OPT_PERF_TEST,
+	OPT_PERF_FRAME_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +98,8 @@ static const struct option long_options[] = {
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "perf-test", required_argument, NULL, OPT_PERF_TEST },
+	{ "perf-frame-size", required_argument, NULL, OPT_PERF_FRAME_SIZE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -410,6 +414,13 @@ handle_option(struct sl_config *cfg, int id, const struct arg *a)
 		return number_u32(a, 1, 4096, &cfg->max_files);
 	case OPT_WINDOW:
 		return size(a, 64 * KIB, 4 * GIB, "64K..4G", &cfg->window);
+	case OPT_PERF_TEST:
+		if (strcmp(a->value, "disk") != 0)
+			return bad_value(a, "is not a benchmark (disk)");
+		cfg->perf_test = SL_PERF_DISK;
+		return 0;
+	case OPT_PERF_FRAME_SIZE:
+		return number_u32(a, 64, 9216, &cfg->perf_frame_size);
 	}
 	return report(a->err, a->errlen, "--%s is not handled", a->name);
 }
@@ -463,6 +474,8 @@ sl_config_defaults(struct sl_config *cfg)
 	cfg->max_sessions = 64;
 	cfg->max_files = 32;
 	cfg->window = 8 * MIB;
+	cfg->perf_test = SL_PERF_NONE;
+	cfg->perf_frame_size = 9000;
 }
 
 /* Checks that involve more than one option run once everything is parsed, so
@@ -493,6 +506,10 @@ check_combinations(const struct sl_config *cfg, char *err, size_t errlen)
 			      "--ip, --overwrite, --allow and --psk-file need --mode=file");
 	if (cfg->mode == SL_MODE_FILE && cfg->filter[0] != '\0')
 		return report(err, errlen, "--filter is for --mode=capture");
+	if (cfg->perf_test != SL_PERF_NONE &&
+	    (cfg->interactive || cfg->cmdline_file[0] != '\0' || cfg->mode == SL_MODE_FILE))
+		return report(err, errlen,
+			      "--perf-test runs alone: not with -i, --cmdline-file or --mode=file");
 	/* Each writer keeps a file table of this size (lib/session). */
 	if (cfg->mode == SL_MODE_FILE &&
 	    (uint64_t)cfg->max_sessions * cfg->max_files > (UINT64_C(1) << 20))
@@ -685,6 +702,17 @@ sl_config_usage(FILE *f, const char *prog)
 		   "  --cmdline-file=FILE     run the commands in FILE first (as testpmd does)\n"
 		   "  --filter=EXPR           capture only frames matching EXPR, in libpcap\n"
 		   "                          syntax as tcpdump takes it (default: all)\n");
+
+	fprintf(f, "\nBenchmarks:\n");
+	fprintf(f,
+		"  --perf-test=disk        no ports: the writer lcores alone write synthetic\n"
+		"                          records through the real io_uring path for\n"
+		"                          --duration (default 10 s) into a scratch directory\n"
+		"                          under --dir, removed afterwards, and report GB/s\n"
+		"                          per writer and in total\n"
+		"  --perf-frame-size=N     frame size of those records, 64..9216\n"
+		"                          (default %" PRIu32 ")\n",
+		d.perf_frame_size);
 
 	fprintf(f, "\nStopping and statistics:\n");
 	fprintf(f,

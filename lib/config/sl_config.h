@@ -22,6 +22,12 @@ enum sl_mode {
 	SL_MODE_FILE = 1,    /**< Whole files from senders (docs/protocol.md). */
 };
 
+/** What --perf-test runs instead of ingest. */
+enum sl_perf_test {
+	SL_PERF_NONE = 0,
+	SL_PERF_DISK = 1, /**< Writer lcores alone write synthetic records for --duration. */
+};
+
 /** Most --ip addresses (one IPv4 and one IPv6 per port). */
 #define SL_CONFIG_MAX_IPS (2 * SL_MAX_PORTS)
 /** Most --allow entries. */
@@ -79,6 +85,9 @@ struct sl_config {
 	uint32_t max_sessions; /**< --max-sessions=N per writer, 1..65536, default 64 */
 	uint32_t max_files;    /**< --max-files=N in progress per session, 1..4096, default 32 */
 	uint64_t window;       /**< --window=SIZE credit per session, default 8M */
+	/* Benchmarks. */
+	enum sl_perf_test perf_test; /**< --perf-test=disk: writers alone, no ports */
+	uint32_t perf_frame_size;    /**< --perf-frame-size=N, 64..9216, default 9000 */
 };
 
 /** Fill @p cfg with every default. */

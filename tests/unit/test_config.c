@@ -592,6 +592,8 @@ test_usage(void **state)
 		"Usage: sluice [EAL options] -- [options]",
 		"before '--'",
 		"--mode=capture",
+		"--perf-test=disk",
+		"--perf-frame-size=N",
 		"--dir=PATH ",
 		"(default .)",
 		"--format=pcap|pcapng ",
@@ -648,6 +650,31 @@ test_usage(void **state)
 	free(text);
 }
 
+static void
+test_perf_test(void **state)
+{
+	(void)state;
+	parses(PARSE("--dir=/tmp"));
+	assert_int_equal(cfg.perf_test, SL_PERF_NONE);
+	assert_int_equal(cfg.perf_frame_size, 9000);
+	parses(PARSE("--perf-test=disk", "--duration=2.5", "--perf-frame-size=64"));
+	assert_int_equal(cfg.perf_test, SL_PERF_DISK);
+	assert_int_equal(cfg.duration_ms, 2500);
+	assert_int_equal(cfg.perf_frame_size, 64);
+	parses(PARSE("--perf-frame-size=9216", "--perf-test", "disk"));
+	assert_int_equal(cfg.perf_frame_size, 9216);
+	assert_int_equal(PARSE("--perf-test=network"), -EINVAL);
+	assert_non_null(strstr(err, "--perf-test"));
+	assert_non_null(strstr(err, "disk"));
+	assert_int_equal(PARSE("--perf-frame-size=63"), -EINVAL);
+	assert_non_null(strstr(err, "--perf-frame-size"));
+	assert_int_equal(PARSE("--perf-frame-size=9217"), -EINVAL);
+	fails_with(PARSE("--perf-test=disk", "-i"),
+		   "--perf-test runs alone: not with -i, --cmdline-file or --mode=file");
+	fails_with(PARSE("--mode=file", "--ip=10.0.0.1/24", "--perf-test=disk"),
+		   "--perf-test runs alone: not with -i, --cmdline-file or --mode=file");
+}
+
 int
 main(void)
 {
@@ -673,6 +700,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_perf_test),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
