@@ -227,6 +227,16 @@ setup_ports(struct app *a)
 			.pool = pool_of_port(a, a->port_ids[p]),
 		};
 
+		if (a->cfg.mode == SL_MODE_CAPTURE) {
+			struct rte_eth_dev_info info;
+
+			/* Capture sends nothing, but a memif server refuses a client
+			 * whose RX rings it has no TX queue for (pktgen and testpmd
+			 * always have one): give memif as many as it receives on. */
+			if (rte_eth_dev_info_get(a->port_ids[p], &info) == 0 &&
+			    strcmp(info.driver_name, "net_memif") == 0)
+				pc.nb_txq = pc.nb_rxq;
+		}
 		if (a->cfg.mode == SL_MODE_FILE) {
 			struct rte_eth_dev_info info;
 			uint16_t want = (uint16_t)(a->layout.nb_rx + a->layout.nb_writers);
