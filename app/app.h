@@ -25,6 +25,7 @@
 #include "sl_net.h"
 #include "sl_layout.h"
 #include "sl_pcap.h"
+#include "sl_profile.h"
 #include "sl_rx.h"
 #include "sl_stats.h"
 
@@ -32,6 +33,7 @@
 
 struct app {
 	struct sl_config cfg;
+	struct sl_profile profile; /* --profile; path "" = none */
 	struct sl_layout layout;
 	struct sl_clock clock;
 	uint64_t tsc_hz;

@@ -798,6 +798,8 @@ cmd_show_config_parsed(void *parsed_result, struct cmdline *cl, void *data)
 	       lcore_list_text(a->layout.rx_lcore, a->layout.nb_rx, buf, sizeof(buf)));
 	printf("  --writer-lcores=%s\n",
 	       lcore_list_text(a->layout.writer_lcore, a->layout.nb_writers, buf, sizeof(buf)));
+	if (c->profile[0] != '\0')
+		printf("  --profile=%s\n", c->profile);
 	printf("  --burst=%u\n", c->burst);
 	printf("  --ring-size=%" PRIu32 "\n", c->ring_size);
 	printf("  --rxd=%u\n", c->nb_rxd);

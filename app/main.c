@@ -38,6 +38,7 @@
 #include "sl_layout.h"
 #include "sl_pcap.h"
 #include "sl_port.h"
+#include "sl_profile.h"
 #include "sl_rx.h"
 #include "sl_stats.h"
 #include "sl_telemetry.h"
@@ -90,6 +91,20 @@ plan_layout(struct app *a)
 	}
 	for (unsigned i = 0; i < a->layout.nb_warnings; i++)
 		APP_LOG(WARNING, "%s\n", a->layout.warnings[i]);
+	{
+		/* The plan takes a port of unknown socket (a vdev) as socket 0;
+		 * the check says nothing about those. */
+		static char lines[2 * SL_MAX_LCORES][SL_LAYOUT_LINE_LEN];
+		int sockets[SL_MAX_PORTS];
+		unsigned n;
+
+		for (unsigned i = 0; i < in.nb_ports; i++)
+			sockets[i] = rte_eth_dev_socket_id(in.port_id[i]);
+		n = sl_layout_numa_check(&a->layout, &in, sockets, a->cfg.mode == SL_MODE_FILE,
+					 lines, RTE_DIM(lines));
+		for (unsigned i = 0; i < n; i++)
+			APP_LOG(WARNING, "%s\n", lines[i]);
+	}
 	return 0;
 }
 
@@ -107,9 +122,10 @@ mbufs_needed(const struct app *a, int socket)
 	/* A ring per queue at most (file mode: per RX and writer pair); each may be full. */
 	n += (a->cfg.mode == SL_MODE_FILE ? l->nb_rx * l->nb_writers : l->nb_queues) *
 	     a->cfg.ring_size;
-	/* Replies wait in TX descriptors. */
+	/* Replies wait in TX descriptors (512 unless a profile says otherwise). */
 	if (a->cfg.mode == SL_MODE_FILE)
-		n += a->nb_ports * (l->nb_rx + l->nb_writers) * 512u;
+		n += a->nb_ports * (l->nb_rx + l->nb_writers) *
+		     ((a->profile.set & SL_PROFILE_TXD) ? a->profile.txd : 512u);
 	n += (l->nb_rx + l->nb_writers + 1) * (MBUF_CACHE + a->cfg.burst * 4u);
 	return n + 1024;
 }
@@ -180,7 +196,8 @@ create_pools(struct app *a)
 			s = 0;
 		if (a->pools[s] != NULL)
 			continue;
-		uint16_t room = RTE_MBUF_DEFAULT_BUF_SIZE;
+		uint16_t room = (a->profile.set & SL_PROFILE_MBUF_SIZE) ? a->profile.mbuf_size
+									: RTE_MBUF_DEFAULT_BUF_SIZE;
 
 		/* File mode: a whole frame of the MTU (VLAN tags included) in one
 		 * mbuf, so replies and datagrams need no chains. */
@@ -190,8 +207,14 @@ create_pools(struct app *a)
 		n = a->cfg.nb_mbufs ? a->cfg.nb_mbufs : mbufs_needed(a, s);
 		snprintf(name, sizeof(name), "sl_mbuf_s%d", s);
 		a->pools[s] = pool_create(name, n, room, s, packed);
-		if (a->pools[s] == NULL)
+		if (a->pools[s] == NULL) {
 			a->pools[s] = pool_create(name, n, room, SOCKET_ID_ANY, packed);
+			if (a->pools[s] != NULL)
+				APP_LOG(WARNING,
+					"mbuf pool %s: no room on socket %d, so it lies wherever EAL "
+					"had memory: packets may cross sockets\n",
+					name, s);
+		}
 		if (a->pools[s] == NULL) {
 			fprintf(stderr,
 				"sluice: error: cannot create a pool of %u mbufs on socket %d: %s "
@@ -199,7 +222,7 @@ create_pools(struct app *a)
 				n, s, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
-		APP_LOG(INFO, "mbuf pool %s: %u mbufs%s\n", name, n,
+		APP_LOG(INFO, "mbuf pool %s: %u mbufs, data room %u%s\n", name, n, room,
 			packed ? " (packed for net_af_xdp without hugepages)" : "");
 	}
 	return 0;
@@ -211,6 +234,30 @@ pool_of_port(struct app *a, uint16_t port_id)
 	int s = sl_port_socket(port_id);
 
 	return a->pools[s < MAX_SOCKETS ? s : 0];
+}
+
+/* What a --profile sets on a port, and a warning when the port's driver is
+ * not of the profile's family. */
+static void
+profile_port_conf(const struct app *a, uint16_t port_id, struct sl_port_conf *pc)
+{
+	const struct sl_profile *pr = &a->profile;
+	struct rte_eth_dev_info info;
+
+	if (pr->path[0] == '\0')
+		return;
+	if (pr->set & SL_PROFILE_TXD)
+		pc->nb_txd = pr->txd;
+	pc->no_rss = !pr->rss;
+	pc->rss_hf = pr->rss_hf;
+	pc->rx_timestamp = pr->rx_timestamp;
+	pc->no_scatter = !pr->rx_scatter;
+	if (!pr->rx_checksum)
+		pc->rx_csum = false;
+	if (rte_eth_dev_info_get(port_id, &info) == 0 &&
+	    !sl_profile_driver_matches(pr, info.driver_name))
+		APP_LOG(WARNING, "port %u is driven by %s, not by %s of profile %s\n", port_id,
+			info.driver_name, pr->drivers[0], pr->name);
 }
 
 static int
@@ -270,6 +317,7 @@ setup_ports(struct app *a)
 
 		if (pc.nb_rxq == 0)
 			continue;
+		profile_port_conf(a, a->port_ids[p], &pc);
 		if (sl_port_configure(a->port_ids[p], &pc, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sluice: error: %s\n", err);
 			return -EINVAL;
@@ -513,10 +561,6 @@ create_rings_and_lcores(struct app *a)
 		rx->q[rx->nb_q].ring = *ring;
 		rx->q[rx->nb_q].backlog = &a->wr[lq->writer]->backlog;
 		rx->nb_q++;
-		if (sl_port_socket(lq->port) != (int)rte_lcore_to_socket_id(l->rx_lcore[lq->rx]))
-			APP_LOG(WARNING, "RX lcore %u (socket %u) polls port %u on socket %d\n",
-				l->rx_lcore[lq->rx], rte_lcore_to_socket_id(l->rx_lcore[lq->rx]),
-				lq->port, sl_port_socket(lq->port));
 	}
 	return 0;
 }
@@ -1005,6 +1049,59 @@ setup_file_mode(struct app *a)
 	return 0;
 }
 
+/*
+ * sluice's own options, which follow the first "--" (where EAL stops too),
+ * and the --profile they name. They are read before EAL starts, since a
+ * profile adds devargs to EAL's device arguments.
+ */
+static int
+read_options(struct app *a, int argc, char **argv, char *err, size_t errlen)
+{
+	char **args = calloc((size_t)argc + 1, sizeof(char *));
+	int first = argc, n = 0, saved_opterr = opterr, rc;
+
+	if (args == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			first = i + 1;
+			break;
+		}
+	args[n++] = (char *)"sluice";
+	for (int i = first; i < argc; i++)
+		args[n++] = argv[i];
+	rc = sl_profile_config_parse(&a->cfg, &a->profile, n, args, err, errlen);
+	/* EAL's parser counts on getopt to name the options it does not know. */
+	opterr = saved_opterr;
+	free(args);
+	return rc;
+}
+
+/* What --profile set, and which EAL device arguments received its devargs. */
+static void
+log_profile(const struct app *a, int argc, char **argv, char **eal_argv, unsigned nb_devices)
+{
+	const struct sl_profile *pr = &a->profile;
+	char text[1024];
+
+	if (pr->path[0] == '\0')
+		return;
+	APP_LOG(INFO, "%s\n", sl_profile_describe(pr, &a->cfg, text, sizeof(text)));
+	for (int i = 1; i < argc; i++)
+		if (eal_argv[i] != argv[i])
+			APP_LOG(INFO, "profile %s: EAL argument %s -> %s\n", pr->name, argv[i],
+				eal_argv[i]);
+	if (pr->devargs[0] != '\0' && nb_devices == 0)
+		APP_LOG(WARNING,
+			"profile %s: no %s on the command line: its devargs %s reach no device\n",
+			pr->name,
+			pr->bus == SL_PROFILE_BUS_PCI ? "-a/--allow device"
+						      : "--vdev of its driver",
+			pr->devargs);
+}
+
 static int
 check_dir(const char *dir)
 {
@@ -1031,6 +1128,8 @@ main(int argc, char **argv)
 {
 	static struct app app;
 	struct app *a = &app;
+	char **eal_argv = argv, **eal_run = argv;
+	unsigned nb_devices = 0;
 	char err[512];
 	int rc, exit_code = 0;
 
@@ -1050,25 +1149,30 @@ main(int argc, char **argv)
 		return 0;
 	}
 
-	rc = rte_eal_init(argc, argv);
-	if (rc < 0)
-		rte_exit(2, "cannot initialise EAL: %s\n", rte_strerror(rte_errno));
-	argc -= rc;
-	argv += rc;
-	argv[0] = (char *)"sluice";
-
-	sl_config_defaults(&a->cfg);
-	rc = sl_config_parse(&a->cfg, argc, argv, err, sizeof(err));
+	rc = read_options(a, argc, argv, err, sizeof(err));
 	if (rc == 1) {
 		sl_config_usage(stdout, "sluice");
-		rte_eal_cleanup();
 		return 0;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "sluice: error: %s\n(see sluice -- -h)\n", err);
-		rte_eal_cleanup();
 		return 2;
 	}
+	if (a->profile.path[0] != '\0') {
+		/* EAL gets a copy, since it may reorder its arguments, and the log
+		 * compares the originals with the profile's. */
+		if (sl_profile_eal_args(&a->profile, argc, argv, &eal_argv, &nb_devices) < 0 ||
+		    (eal_run = calloc((size_t)argc + 1, sizeof(char *))) == NULL) {
+			fprintf(stderr, "sluice: error: out of memory\n");
+			return 1;
+		}
+		memcpy(eal_run, eal_argv, (size_t)argc * sizeof(char *));
+	}
+
+	rc = rte_eal_init(argc, eal_run);
+	if (rc < 0)
+		rte_exit(2, "cannot initialise EAL: %s\n", rte_strerror(rte_errno));
+	log_profile(a, argc, argv, eal_argv, nb_devices);
 	if (check_dir(a->cfg.dir) < 0) {
 		rte_eal_cleanup();
 		return 2;
@@ -1184,5 +1288,9 @@ main(int argc, char **argv)
 	for (unsigned w = 0; w < a->layout.nb_writers; w++)
 		rte_free(a->wr_mem[w]);
 	rte_eal_cleanup();
+	if (eal_run != argv) {
+		free(eal_run);
+		free(eal_argv);
+	}
 	return exit_code;
 }

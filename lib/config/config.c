@@ -56,6 +56,7 @@ enum option_id {
 	OPT_MAX_SESSIONS,
 	OPT_MAX_FILES,
 	OPT_WINDOW,
+	OPT_PROFILE,
 	OPT_PERF_TEST,
 	OPT_PERF_FRAME_SIZE,
 };
@@ -98,6 +99,7 @@ static const struct option long_options[] = {
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 	{ "max-files", required_argument, NULL, OPT_MAX_FILES },
 	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "perf-test", required_argument, NULL, OPT_PERF_TEST },
 	{ "perf-frame-size", required_argument, NULL, OPT_PERF_FRAME_SIZE },
 	{ NULL, 0, NULL, 0 },
@@ -414,6 +416,9 @@ handle_option(struct sl_config *cfg, int id, const struct arg *a)
 		return number_u32(a, 1, 4096, &cfg->max_files);
 	case OPT_WINDOW:
 		return size(a, 64 * KIB, 4 * GIB, "64K..4G", &cfg->window);
+	case OPT_PROFILE:
+		/* Loaded by lib/profile, which reads the options around it. */
+		return path(a, cfg->profile, sizeof(cfg->profile));
 	case OPT_PERF_TEST:
 		if (strcmp(a->value, "disk") != 0)
 			return bad_value(a, "is not a benchmark (disk)");
@@ -653,6 +658,9 @@ sl_config_usage(FILE *f, const char *prog)
 		d.rotate_seconds);
 
 	fprintf(f, "\nLcores and performance:\n");
+	fprintf(f, "  --profile=FILE          NIC profile (drivers-config/*.ini): descriptors,\n"
+		   "                          burst, RSS, offloads, mbuf size, devargs; the\n"
+		   "                          options given here win over it (default: none)\n");
 	fprintf(f, "  --rx-lcores=LIST        lcores polling the ports, such as 1,3-5\n"
 		   "                          (default: the worker lcores are split)\n");
 	fprintf(f, "  --writer-lcores=LIST    lcores writing files, none also in --rx-lcores\n"

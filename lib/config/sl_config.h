@@ -85,6 +85,8 @@ struct sl_config {
 	uint32_t max_sessions; /**< --max-sessions=N per writer, 1..65536, default 64 */
 	uint32_t max_files;    /**< --max-files=N in progress per session, 1..4096, default 32 */
 	uint64_t window;       /**< --window=SIZE credit per session, default 8M */
+	/* Driver profile (lib/profile). */
+	char profile[PATH_MAX]; /**< --profile=FILE: NIC profile, "" = none */
 	/* Benchmarks. */
 	enum sl_perf_test perf_test; /**< --perf-test=disk: writers alone, no ports */
 	uint32_t perf_frame_size;    /**< --perf-frame-size=N, 64..9216, default 9000 */

@@ -205,3 +205,62 @@ sl_layout_plan(const struct sl_config *cfg, const struct sl_layout_input *in, st
 			warn(out, "RX lcore %u polls no queue", out->rx_lcore[r]);
 	return 0;
 }
+
+static int
+port_index(const struct sl_layout_input *in, uint16_t port_id)
+{
+	for (unsigned i = 0; i < in->nb_ports; i++)
+		if (in->port_id[i] == port_id)
+			return (int)i;
+	return -1;
+}
+
+/* Adds a line for an lcore away from its port, once per (lcore, port) pair. */
+static void
+check_pair(bool (*seen)[SL_MAX_PORTS], const struct sl_layout_input *in, const int *port_socket,
+	   const char *role, const char *verb, unsigned lcore_index, uint16_t lcore, unsigned port,
+	   char (*lines)[SL_LAYOUT_LINE_LEN], unsigned max, unsigned *n)
+{
+	int ls = socket_of(in, lcore), ps = port_socket[port];
+
+	if (seen[lcore_index][port] || ls < 0 || ps < 0 || ls == ps)
+		return;
+	seen[lcore_index][port] = true;
+	if (*n < max)
+		snprintf(lines[(*n)++], SL_LAYOUT_LINE_LEN,
+			 "%s lcore %u (socket %d) %s port %u on socket %d: packets cross sockets",
+			 role, lcore, ls, verb, in->port_id[port], ps);
+}
+
+unsigned
+sl_layout_numa_check(const struct sl_layout *l, const struct sl_layout_input *in,
+		     const int *port_socket, bool file_mode, char (*lines)[SL_LAYOUT_LINE_LEN],
+		     unsigned max)
+{
+	bool rx_seen[SL_MAX_LCORES][SL_MAX_PORTS];
+	bool writer_seen[SL_MAX_LCORES][SL_MAX_PORTS];
+	unsigned n = 0;
+
+	memset(rx_seen, 0, sizeof(rx_seen));
+	memset(writer_seen, 0, sizeof(writer_seen));
+	for (unsigned q = 0; q < l->nb_queues; q++) {
+		const struct sl_layout_queue *lq = &l->queues[q];
+		int p = port_index(in, lq->port);
+
+		if (p < 0)
+			continue;
+		check_pair(rx_seen, in, port_socket, "RX", "polls", lq->rx, l->rx_lcore[lq->rx],
+			   (unsigned)p, lines, max, &n);
+		if (!file_mode)
+			check_pair(writer_seen, in, port_socket, "writer", "writes packets of",
+				   lq->writer, l->writer_lcore[lq->writer], (unsigned)p, lines, max,
+				   &n);
+	}
+	for (unsigned w = 0; file_mode && w < l->nb_writers; w++)
+		for (unsigned p = 0; p < in->nb_ports; p++)
+			if (l->nb_rxq[p] > 0)
+				check_pair(writer_seen, in, port_socket, "writer",
+					   "writes packets of", w, l->writer_lcore[w], p, lines,
+					   max, &n);
+	return n;
+}

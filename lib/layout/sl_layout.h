@@ -14,6 +14,7 @@
  * control lcore fills the input from EAL and ethdev.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,5 +65,25 @@ struct sl_layout {
  */
 int sl_layout_plan(const struct sl_config *cfg, const struct sl_layout_input *in,
 		   struct sl_layout *out, char *err, size_t errlen);
+
+/** Longest line of sl_layout_numa_check(), NUL included. */
+#define SL_LAYOUT_LINE_LEN 160
+
+/**
+ * Check the NUMA placement of plan @p l: one line for each RX lcore that
+ * polls a port on another socket, and for each writer lcore on another
+ * socket than a port whose packets it writes (capture mode: the ports of
+ * its queues; @p file_mode: every port that is polled, since any session
+ * may arrive on any port). A socket below 0 (SOCKET_ID_ANY) is unknown and
+ * never warned about.
+ *
+ * @param port_socket  Socket of each port, by index as in @p in: the
+ *   device's own, which may be unknown, where in->port_socket is the one the
+ *   plan used.
+ * @return the number of lines written to @p lines, at most @p max.
+ */
+unsigned sl_layout_numa_check(const struct sl_layout *l, const struct sl_layout_input *in,
+			      const int *port_socket, bool file_mode,
+			      char (*lines)[SL_LAYOUT_LINE_LEN], unsigned max);
 
 #endif /* SL_LAYOUT_H */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,18 +45,35 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 	if (conf->rx_csum)
 		ec.rxmode.offloads |= info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
 							      RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
-	if (conf->nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+	if (conf->nb_rxq > 1 && conf->no_rss) {
+		PORT_LOG(WARNING,
+			 "port %u (%s): RSS is off; its %u queues are filled by the device\n",
+			 port_id, info.driver_name, conf->nb_rxq);
+	} else if (conf->nb_rxq > 1 && info.flow_type_rss_offloads != 0) {
+		uint64_t want = conf->rss_hf ? conf->rss_hf
+					     : RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
+
 		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		ec.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
-			info.flow_type_rss_offloads;
+		ec.rx_adv_conf.rss_conf.rss_hf = want & info.flow_type_rss_offloads;
+		if (want & ~info.flow_type_rss_offloads)
+			PORT_LOG(INFO,
+				 "port %u (%s) cannot hash on RSS types 0x%" PRIx64
+				 ", left out (hashing on 0x%" PRIx64 ")\n",
+				 port_id, info.driver_name, want & ~info.flow_type_rss_offloads,
+				 ec.rx_adv_conf.rss_conf.rss_hf);
 	} else if (conf->nb_rxq > 1) {
 		PORT_LOG(WARNING,
 			 "port %u (%s) has no RSS; its %u queues are filled by the device\n",
 			 port_id, info.driver_name, conf->nb_rxq);
 	}
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER)
+	if ((info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) && !conf->no_scatter)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+	if (conf->rx_timestamp && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP))
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	else if (conf->rx_timestamp)
+		PORT_LOG(WARNING,
+			 "port %u (%s) offers no RX timestamp offload; timestamp = on is ignored\n",
+			 port_id, info.driver_name);
 
 	rc = rte_eth_dev_configure(port_id, conf->nb_rxq, nb_txq, &ec);
 	if (rc == -EINVAL && nb_txq == 0) {
@@ -99,6 +117,11 @@ sl_port_configure(uint16_t port_id, const struct sl_port_conf *conf, char *err, 
 			return rc;
 		}
 	}
+	PORT_LOG(INFO,
+		 "port %u (%s): %u RX queue(s) of %u descriptors, %u TX queue(s) of %u, RSS %s, "
+		 "RX offloads 0x%" PRIx64 "\n",
+		 port_id, info.driver_name, conf->nb_rxq, nb_rxd, nb_txq, nb_txd,
+		 ec.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS ? "on" : "off", ec.rxmode.offloads);
 	return 0;
 }
 

@@ -26,11 +26,18 @@ struct sl_port_conf {
 	bool rx_csum;             /**< Ask for IPv4/UDP checksum checks where the NIC has them. */
 	uint16_t mtu;             /**< 0: leave the device's MTU; else set it (file mode). */
 	struct rte_mempool *pool; /**< mbufs for the RX queues. */
+	/* From a NIC profile (lib/profile); zero keeps the defaults. */
+	bool no_rss;       /**< No RSS even with several queues. */
+	uint64_t rss_hf;   /**< RTE_ETH_RSS_* to hash on; 0: IP, TCP and UDP. */
+	bool rx_timestamp; /**< Ask for RTE_ETH_RX_OFFLOAD_TIMESTAMP (a warning if not offered). */
+	bool no_scatter;   /**< Do not ask for RTE_ETH_RX_OFFLOAD_SCATTER, even where offered. */
 };
 
 /**
- * Configure port @p port_id (not started). RSS on IP/TCP/UDP is enabled when
- * there is more than one queue and the device offers it.
+ * Configure port @p port_id (not started). RSS (on conf->rss_hf, by default
+ * IP/TCP/UDP, less what the device lacks) is enabled when there is more than
+ * one queue, the device offers it and conf->no_rss is not set. Logs one line
+ * with the queues, descriptors and offloads in effect.
  *
  * @return 0, or -errno with a reason in @p err.
  */

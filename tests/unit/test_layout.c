@@ -578,6 +578,151 @@ test_numa_idle_rx_lcore(void **state)
 	assert_int_equal(lcore_socket(&in, l.writer_lcore[l.queues[0].writer]), 0);
 }
 
+/* Runs the NUMA check on plan @p l with the ports' own sockets @p sockets and
+ * compares its lines with the NULL-terminated @p expected. */
+static void
+expect_numa_lines(const struct sl_layout *l, const struct sl_layout_input *in, const int *sockets,
+		  bool file_mode, const char *const *expected)
+{
+	char lines[16][SL_LAYOUT_LINE_LEN];
+	unsigned n = sl_layout_numa_check(l, in, sockets, file_mode, lines, 16), i;
+
+	for (i = 0; i < n && expected[i] != NULL; i++) {
+		if (strcmp(lines[i], expected[i]) != 0)
+			print_error("line %u is \"%s\", expected \"%s\"\n", i, lines[i],
+				    expected[i]);
+		assert_string_equal(lines[i], expected[i]);
+	}
+	if (i < n)
+		print_error("unexpected line \"%s\"\n", lines[i]);
+	assert_int_equal(n, i);
+	assert_null(expected[i]);
+}
+
+static void
+test_numa_check_rx_away(void **state)
+{
+	static const uint16_t rx[] = { 1, 2, END };
+	static const uint16_t writers[] = { 11, 12, 13, 14, END };
+	static const char *const lines[] = {
+		"RX lcore 1 (socket 0) polls port 5 on socket 1: packets cross sockets",
+		"RX lcore 2 (socket 0) polls port 5 on socket 1: packets cross sockets",
+		NULL,
+	};
+	static const char *const none[] = { NULL };
+	struct sl_layout_input in;
+	struct sl_config cfg;
+	struct sl_layout l;
+	int sockets[1] = { 1 };
+	char one[1][SL_LAYOUT_LINE_LEN];
+
+	/* The port is on socket 1, its RX lcores on socket 0, its writers on
+	 * socket 1: one line per RX lcore, none for the writers. */
+	numa_machine(&in, 1);
+	in.port_id[0] = 5;
+	in.port_socket[0] = 1;
+	config(&cfg, rx, writers);
+	plan_ok(&cfg, &in, &l);
+	expect_numa_lines(&l, &in, sockets, false, lines);
+	/* A port of unknown socket (a vdev) is never warned about. */
+	sockets[0] = -1;
+	expect_numa_lines(&l, &in, sockets, false, none);
+	expect_numa_lines(&l, &in, sockets, true, none);
+	/* At most @max lines. */
+	sockets[0] = 1;
+	assert_int_equal(sl_layout_numa_check(&l, &in, sockets, false, one, 1), 1);
+	assert_string_equal(one[0], lines[0]);
+	assert_int_equal(sl_layout_numa_check(&l, &in, sockets, false, one, 0), 0);
+}
+
+static void
+test_numa_check_writer_away(void **state)
+{
+	static const uint16_t rx[] = { 1, 11, END };
+	static const uint16_t writers[] = { 3, 4, END };
+	struct sl_layout_input in;
+	struct sl_config cfg;
+	struct sl_layout l;
+	int sockets[2] = { 1, 0 };
+	char line[SL_LAYOUT_LINE_LEN];
+	const char *lines[] = { line, NULL };
+
+	/* Port 0 is on socket 1 and polled there, but written on socket 0, for
+	 * socket 1 has no writer. Port 1 is local throughout. */
+	numa_machine(&in, 2);
+	in.port_socket[0] = 1;
+	in.port_socket[1] = 0;
+	config(&cfg, rx, writers);
+	plan_ok(&cfg, &in, &l);
+	snprintf(line, sizeof(line),
+		 "writer lcore %u (socket 0) writes packets of port 0 on socket 1: packets "
+		 "cross sockets",
+		 l.writer_lcore[l.queues[0].writer]);
+	expect_numa_lines(&l, &in, sockets, false, lines);
+	/* An lcore of unknown socket is never warned about either. */
+	for (unsigned i = 0; i < in.nb_workers; i++)
+		in.worker_socket[i] = -1;
+	lines[0] = NULL;
+	expect_numa_lines(&l, &in, sockets, false, lines);
+}
+
+static void
+test_numa_check_once_per_pair(void **state)
+{
+	static const uint16_t rx[] = { 1, 2, END };
+	static const uint16_t writers[] = { 3, END };
+	static const char *const lines[] = {
+		"RX lcore 1 (socket 0) polls port 0 on socket 1: packets cross sockets",
+		"writer lcore 3 (socket 0) writes packets of port 0 on socket 1: packets cross "
+		"sockets",
+		"RX lcore 2 (socket 0) polls port 0 on socket 1: packets cross sockets",
+		NULL,
+	};
+	struct sl_layout_input in;
+	struct sl_config cfg;
+	struct sl_layout l;
+	int sockets[1] = { 1 };
+
+	/* Both queues of the port go to writer 3: one line for it. */
+	numa_machine(&in, 1);
+	in.port_socket[0] = 1;
+	config(&cfg, rx, writers);
+	plan_ok(&cfg, &in, &l);
+	assert_int_equal(l.nb_queues, 2);
+	expect_numa_lines(&l, &in, sockets, false, lines);
+}
+
+static void
+test_numa_check_file_mode(void **state)
+{
+	static const uint16_t rx[] = { 1, 11, END };
+	static const uint16_t writers[] = { 3, 13, END };
+	static const char *const capture_lines[] = { NULL };
+	static const char *const file_lines[] = {
+		"writer lcore 3 (socket 0) writes packets of port 1 on socket 1: packets cross "
+		"sockets",
+		"writer lcore 13 (socket 1) writes packets of port 0 on socket 0: packets cross "
+		"sockets",
+		NULL,
+	};
+	struct sl_layout_input in;
+	struct sl_config cfg;
+	struct sl_layout l;
+	int sockets[2] = { 0, 1 };
+
+	/* A port and an RX lcore and a writer on each socket: local in capture
+	 * mode, but in file mode every writer takes sessions from every port. */
+	numa_machine(&in, 2);
+	in.port_socket[0] = 0;
+	in.port_socket[1] = 1;
+	config(&cfg, rx, writers);
+	plan_ok(&cfg, &in, &l);
+	assert_int_equal(l.writer_lcore[0], 3);
+	assert_int_equal(l.writer_lcore[1], 13);
+	expect_numa_lines(&l, &in, sockets, false, capture_lines);
+	expect_numa_lines(&l, &in, sockets, true, file_lines);
+}
+
 int
 main(void)
 {
@@ -596,6 +741,10 @@ main(void)
 		cmocka_unit_test(test_numa_no_local_writer),
 		cmocka_unit_test(test_numa_port_without_local_rx),
 		cmocka_unit_test(test_numa_idle_rx_lcore),
+		cmocka_unit_test(test_numa_check_rx_away),
+		cmocka_unit_test(test_numa_check_writer_away),
+		cmocka_unit_test(test_numa_check_once_per_pair),
+		cmocka_unit_test(test_numa_check_file_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
