@@ -58,6 +58,11 @@ sl_rx_lcore_main(void *arg)
 		const struct sl_filter *f = sl_filter_current(rx->filter);
 		unsigned round = 0;
 
+		/* --max-packets used up: done, even for a lcore that polls no queue
+		 * (more RX lcores than queues) and so never claims from it. */
+		if (rx->budget != NULL && __atomic_load_n(rx->budget, __ATOMIC_RELAXED) == 0)
+			break;
+
 		for (unsigned i = 0; i < rx->nb_q; i++) {
 			const struct sl_rx_queue *q = &rx->q[i];
 			struct sl_rx_port_stats *ps = &st->port[q->port];
@@ -77,8 +82,13 @@ sl_rx_lcore_main(void *arg)
 				st->idle_polls++;
 				continue;
 			}
+			/* One stamp per burst: the frames of a burst were all in
+			 * the RX ring at this poll, so a stamp each would only
+			 * differ by the time this loop takes, not by arrival. */
+			const uint64_t tsc = rte_rdtsc();
+
 			for (uint16_t k = 0; k < n; k++) {
-				*RTE_MBUF_DYNFIELD(pkts[k], off, uint64_t *) = rte_rdtsc();
+				*RTE_MBUF_DYNFIELD(pkts[k], off, uint64_t *) = tsc;
 				bytes += rte_pktmbuf_pkt_len(pkts[k]);
 			}
 			ps->received += n;
