@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * sluice-send: send files and directories to a sluice receiver over ordinary
- * kernel UDP sockets. Everything but option handling and output lives in
- * lib/sender.
+ * kernel UDP sockets, or with --dpdk from a DPDK port. Everything but option
+ * handling, EAL and output lives in lib/sender and lib/sendpmd.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_log.h>
+
 #include "sl_auth.h"
 #include "sl_sender.h"
+#include "sl_sendpmd.h"
 
 #define EXIT_FAILED_FILE 1
 #define EXIT_USAGE 2
@@ -95,28 +101,48 @@ progress_cb(void *arg, const struct sl_sender_stats *st, uint64_t elapsed_ns, bo
 	fflush(stderr);
 }
 
-int
-main(int argc, char **argv)
+/* Set by SIGINT and SIGTERM in DPDK mode: the loop stops and the summary follows. */
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
 {
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void
+print_dpdk_stats(const struct sl_sendpmd_stats *ps)
+{
+	fprintf(stderr,
+		"sluice-send: dpdk: rx %llu frames (%llu datagrams, %llu ARP requests, %llu "
+		"from others, %llu dropped); tx %llu frames %llu bytes (%llu busy, %llu dropped, "
+		"%llu without mbuf); %llu ARP requests sent; %llu idle sleeps\n",
+		(unsigned long long)ps->rx_frames, (unsigned long long)ps->rx_datagrams,
+		(unsigned long long)ps->rx_arp_requests, (unsigned long long)ps->rx_wrong_peer,
+		(unsigned long long)ps->rx_dropped, (unsigned long long)ps->tx_frames,
+		(unsigned long long)ps->tx_bytes, (unsigned long long)ps->tx_busy,
+		(unsigned long long)ps->tx_dropped, (unsigned long long)ps->tx_nombuf,
+		(unsigned long long)ps->arp_requests_sent, (unsigned long long)ps->idle_sleeps);
+}
+
+/* Everything after the options: keys, the walk, the transfer (socket or DPDK), the summary.
+ * @return the exit status. */
+static int
+send_files(const struct sl_sender_opts *po_sender, const struct sl_sendpmd_opts *pmd)
+{
+	const struct sl_sender_opts o = *po_sender;
 	struct sl_sender_list list = { 0 };
 	struct sl_sender_config cfg = { 0 };
 	struct sl_sender_stats st = { 0 };
+	struct sl_sendpmd_stats pst = { 0 };
 	const struct sl_auth_key *key = NULL;
 	struct sl_auth *auth = NULL;
-	struct sl_sender_opts o;
 	struct output out = { 0 };
 	struct timespec t0, t1;
 	char err[512];
 	int ret, code = 0;
 
-	if (sl_sender_opts_parse(&o, argc, argv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "sluice-send: %s\n%s", err, sl_sender_usage());
-		return EXIT_USAGE;
-	}
-	if (o.help) {
-		fputs(sl_sender_usage(), stdout);
-		return 0;
-	}
 	out.quiet = o.quiet;
 	out.verbose = o.verbose;
 	out.bar = !o.quiet && isatty(STDERR_FILENO);
@@ -165,12 +191,25 @@ main(int argc, char **argv)
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = sl_sender_run(&o, &cfg, &list, progress_cb, &out, &st, err, sizeof(err));
+	if (pmd == NULL)
+		ret = sl_sender_run(&o, &cfg, &list, progress_cb, &out, &st, err, sizeof(err));
+	else
+		ret = sl_sendpmd_run(pmd, &o, &cfg, &list, progress_cb, &out, &stop_requested, &st,
+				     &pst, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (ret != 0 && !o.quiet)
 		fprintf(stderr, "sluice-send: %s\n", err);
+	if (pmd != NULL && o.verbose)
+		print_dpdk_stats(&pst);
 
-	if (ret == -ETIMEDOUT || ret == -ECONNREFUSED || ret == -EHOSTUNREACH) {
+	if (pmd != NULL && ret == -EINTR) {
+		/* Stopped by a signal: the files not final stay "pending" in the summary. */
+		code = EXIT_FAILED_FILE;
+	} else if (pmd != NULL && ret != 0 && ret != -ETIMEDOUT && ret != -ECONNREFUSED &&
+		   ret != -EHOSTUNREACH) {
+		/* The device could not be set up: like bad EAL arguments, a usage error. */
+		code = EXIT_USAGE;
+	} else if (ret == -ETIMEDOUT || ret == -ECONNREFUSED || ret == -EHOSTUNREACH) {
 		code = EXIT_NO_SESSION;
 		/* Files not yet final never got a session: say so in the summary. */
 		for (unsigned i = 0; i < list.count; i++)
@@ -192,11 +231,103 @@ main(int argc, char **argv)
 		}
 	}
 	if (o.json)
+		/* DPDK mode: the transfer's own time, without the port's setup and ARP. */
 		sl_sender_json(stdout, &list, &st,
-			       (double)(t1.tv_sec - t0.tv_sec) +
-				       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			       pmd != NULL && pst.transfer_ns != 0
+				       ? (double)pst.transfer_ns / 1e9
+				       : (double)(t1.tv_sec - t0.tv_sec) +
+						 (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	fflush(stdout);
 	sl_sender_list_free(&list);
 	free(auth);
 	return code;
+}
+
+/* sluice-send --dpdk [EAL args] -- [options] --src-ip=ADDR/PREFIX HOST SOURCE... */
+static int
+main_dpdk(int argc, char **argv)
+{
+	char **eal_argv = calloc((size_t)argc + 1, sizeof(char *));
+	char **app_argv = calloc((size_t)argc + 1, sizeof(char *));
+	struct sl_sendpmd_opts po;
+	struct sl_sender_opts o;
+	int eal_argc = 0, app_argc = 0, code;
+	uint32_t dst_ip, hop;
+	char err[512];
+
+	if (eal_argv == NULL || app_argv == NULL) {
+		fprintf(stderr, "sluice-send: out of memory\n");
+		return EXIT_USAGE;
+	}
+	if (sl_sendpmd_split_args(argc, argv, eal_argv, &eal_argc, app_argv, &app_argc, err,
+				  sizeof(err)) != 0 ||
+	    sl_sendpmd_opts_extract(&po, &app_argc, app_argv, err, sizeof(err)) < 0 ||
+	    sl_sender_opts_parse(&o, app_argc, app_argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice-send: %s\n%s%s", err, sl_sender_usage(),
+			sl_sendpmd_usage());
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (o.help) {
+		fputs(sl_sender_usage(), stdout);
+		fputs(sl_sendpmd_usage(), stdout);
+		code = 0;
+		goto out;
+	}
+	if (sl_sendpmd_opts_check(&po, &o, &dst_ip, err, sizeof(err)) != 0 ||
+	    (sl_sendpmd_next_hop(po.src_ip, po.src_prefix, dst_ip, po.gateway, &hop) != 0 &&
+	     snprintf(err, sizeof(err), "%s is outside --src-ip's network: give --gateway=ADDR",
+		      o.host) > 0)) {
+		fprintf(stderr, "sluice-send: %s\n", err);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	/* EAL logs to stdout by default; stdout is for --json. */
+	rte_openlog_stream(stderr);
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "sluice-send: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		code = EXIT_USAGE;
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	code = send_files(&o, &po);
+	rte_eal_cleanup();
+out:
+	free(eal_argv);
+	free(app_argv);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sl_sender_opts o;
+	const char *dpdk_only;
+	char err[512];
+
+	if (argc > 1 && strcmp(argv[1], "--dpdk") == 0)
+		return main_dpdk(argc, argv);
+	dpdk_only = sl_sendpmd_find_option(argc, argv);
+	if (dpdk_only != NULL) {
+		fprintf(stderr,
+			"sluice-send: %s: only in DPDK mode (sluice-send --dpdk [EAL args] -- "
+			"[options] HOST SOURCE...)\n",
+			dpdk_only);
+		return EXIT_USAGE;
+	}
+	if (sl_sender_opts_parse(&o, argc, argv, err, sizeof(err)) != 0) {
+		for (int i = 2; i < argc; i++)
+			if (strcmp(argv[i], "--dpdk") == 0)
+				snprintf(err, sizeof(err), "--dpdk must be the first argument");
+		fprintf(stderr, "sluice-send: %s\n%s", err, sl_sender_usage());
+		return EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(sl_sender_usage(), stdout);
+		fputs(sl_sendpmd_usage(), stdout);
+		return 0;
+	}
+	return send_files(&o, NULL);
 }
