@@ -173,7 +173,7 @@ sluice_has() { grep -qe "$1" "$WORK/sluice-help.txt"; }
 sender_has() { grep -qe "$1" "$WORK/sender-help.txt"; }
 
 # Sum of the sizes of the regular files under DIR (bytes).
-tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }'; }
+tree_bytes() { find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # fsync every file and directory under DIR: how a receiver that writes through the page
 # cache is made as durable as sluice's files before its clock stops.

@@ -623,7 +623,7 @@ cell_file_dpdk() {
 		fi
 	done
 	files=$(find "${sources[@]}" -type f | wc -l)
-	bytes=$(find "${sources[@]}" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+	bytes=$(find "${sources[@]}" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')
 	prefix=$(cell_prefix file-dpdk)
 	sluice_eal "$prefix"
 	sprefix=$(cell_prefix file-dpdk-send)
