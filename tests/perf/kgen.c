@@ -94,8 +94,7 @@ parse_mac(const char *s, uint8_t mac[6])
 	int i;
 	char tail;
 
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
-	    6)
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
 		return -1;
 	for (i = 0; i < 6; i++) {
 		if (b[i] > 0xff)
@@ -109,25 +108,26 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"iface", required_argument, NULL, 'i'},
-		{"dst-mac", required_argument, NULL, 'm'},
-		{"src-ip", required_argument, NULL, 's'},
-		{"dst-ip", required_argument, NULL, 'd'},
-		{"port", required_argument, NULL, 'p'},
-		{"size", required_argument, NULL, 'S'},
-		{"seconds", required_argument, NULL, 't'},
-		{"count", required_argument, NULL, 'n'},
-		{"batch", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "iface", required_argument, NULL, 'i' },
+		{ "dst-mac", required_argument, NULL, 'm' },
+		{ "src-ip", required_argument, NULL, 's' },
+		{ "dst-ip", required_argument, NULL, 'd' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "size", required_argument, NULL, 'S' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool mac = false, src = false, dst = false;
 	uint64_t v;
 	char *end;
 	int c;
 
-	*o = (struct options){.dst_port = 9000, .size = 64, .batch = 64, .seconds = 10,
-			      .count = UINT64_MAX};
+	*o = (struct options){
+		.dst_port = 9000, .size = 64, .batch = 64, .seconds = 10, .count = UINT64_MAX
+	};
 	while ((c = getopt_long(argc, argv, "i:m:s:d:p:S:t:n:b:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -239,9 +239,9 @@ main(int argc, char **argv)
 	static struct mmsghdr msgs[BATCH_MAX];
 	static struct iovec iovs[BATCH_MAX];
 	struct options o;
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET};
-	struct sigaction sa = {.sa_handler = on_signal};
-	uint8_t src_mac[6] = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x01};
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint8_t src_mac[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
 	uint64_t sent = 0, calls = 0, enobufs = 0, seq = 0;
 	double start, elapsed;
 	uint8_t *frames;
@@ -283,10 +283,10 @@ main(int argc, char **argv)
 		build_frame(frames + (size_t)i * o.size, &o, src_mac);
 		iovs[i].iov_base = frames + (size_t)i * o.size;
 		iovs[i].iov_len = o.size;
-		msgs[i].msg_hdr = (struct msghdr){.msg_name = &sll,
-						  .msg_namelen = sizeof(sll),
-						  .msg_iov = &iovs[i],
-						  .msg_iovlen = 1};
+		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &sll,
+						   .msg_namelen = sizeof(sll),
+						   .msg_iov = &iovs[i],
+						   .msg_iovlen = 1 };
 	}
 	start = now_s();
 	while (!stop_requested && sent < o.count) {
@@ -324,7 +324,7 @@ main(int argc, char **argv)
 	elapsed = now_s() - start;
 	printf("{\"sent\":%" PRIu64 ",\"frame_bytes\":%" PRIu64 ",\"size\":%u,\"elapsed_s\":%.6f"
 	       ",\"calls\":%" PRIu64 ",\"enobufs\":%" PRIu64 "}\n",
-		sent, sent * o.size, o.size, elapsed, calls, enobufs);
+	       sent, sent * o.size, o.size, elapsed, calls, enobufs);
 	close(sock);
 	free(frames);
 	return 0;

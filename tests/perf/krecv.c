@@ -50,13 +50,14 @@ on_signal(int sig)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: krecv --bind ADDR --port N --output FILE [--batch N] [--buffer BYTES]\n"
-		   "             [--rcvbuf BYTES] [--max-seconds S]\n"
-		   "  Receives UDP datagrams with recvmmsg until SIGINT/SIGTERM (or --max-seconds),\n"
-		   "  writes them as length-prefixed records through a buffer of --buffer bytes\n"
-		   "  (default 4 MiB), fsyncs, and prints a JSON summary on stdout.\n"
-		   "  --batch: datagrams per recvmmsg, 1..%u (default 64); --rcvbuf: socket\n"
-		   "  receive buffer (default 256 MiB, forced as root).\n",
+	fprintf(f,
+		"usage: krecv --bind ADDR --port N --output FILE [--batch N] [--buffer BYTES]\n"
+		"             [--rcvbuf BYTES] [--max-seconds S]\n"
+		"  Receives UDP datagrams with recvmmsg until SIGINT/SIGTERM (or --max-seconds),\n"
+		"  writes them as length-prefixed records through a buffer of --buffer bytes\n"
+		"  (default 4 MiB), fsyncs, and prints a JSON summary on stdout.\n"
+		"  --batch: datagrams per recvmmsg, 1..%u (default 64); --rcvbuf: socket\n"
+		"  receive buffer (default 256 MiB, forced as root).\n",
 		BATCH_MAX);
 }
 
@@ -87,25 +88,25 @@ static int
 parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"bind", required_argument, NULL, 'a'},
-		{"port", required_argument, NULL, 'p'},
-		{"output", required_argument, NULL, 'o'},
-		{"batch", required_argument, NULL, 'b'},
-		{"buffer", required_argument, NULL, 'B'},
-		{"rcvbuf", required_argument, NULL, 'r'},
-		{"max-seconds", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "bind", required_argument, NULL, 'a' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "buffer", required_argument, NULL, 'B' },
+		{ "rcvbuf", required_argument, NULL, 'r' },
+		{ "max-seconds", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int c;
 	char *end;
 
-	*o = (struct options){.bind_addr = "0.0.0.0",
-			      .batch = 64,
-			      .buffer = 4u << 20,
-			      .rcvbuf = 256 << 20,
-			      .max_seconds = 3600};
+	*o = (struct options){ .bind_addr = "0.0.0.0",
+			       .batch = 64,
+			       .buffer = 4u << 20,
+			       .rcvbuf = 256 << 20,
+			       .max_seconds = 3600 };
 	while ((c = getopt_long(argc, argv, "a:p:o:b:B:r:t:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -176,9 +177,9 @@ main(int argc, char **argv)
 	static struct mmsghdr msgs[BATCH_MAX];
 	static struct iovec iovs[BATCH_MAX];
 	struct options o;
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	struct sigaction sa = {.sa_handler = on_signal};
-	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
 	uint64_t packets = 0, payload_bytes = 0, file_bytes = 0, recv_calls = 0, write_calls = 0;
 	double start, first = 0, last = 0, end, fsync_s;
 	uint8_t *slots, *out;
@@ -227,7 +228,7 @@ main(int argc, char **argv)
 	for (i = 0; i < o.batch; i++) {
 		iovs[i].iov_base = slots + (size_t)i * DATAGRAM_MAX;
 		iovs[i].iov_len = DATAGRAM_MAX;
-		msgs[i].msg_hdr = (struct msghdr){.msg_iov = &iovs[i], .msg_iovlen = 1};
+		msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iovs[i], .msg_iovlen = 1 };
 	}
 	fprintf(stderr, "krecv: ready on %s:%u\n", o.bind_addr, o.port);
 	start = now_s();
@@ -282,7 +283,7 @@ main(int argc, char **argv)
 	printf("{\"packets\":%" PRIu64 ",\"payload_bytes\":%" PRIu64 ",\"file_bytes\":%" PRIu64
 	       ",\"recv_calls\":%" PRIu64 ",\"write_calls\":%" PRIu64
 	       ",\"first_to_last_s\":%.6f,\"fsync_s\":%.6f}\n",
-		packets, payload_bytes, file_bytes, recv_calls, write_calls,
-		packets > 0 ? last - first : 0.0, fsync_s);
+	       packets, payload_bytes, file_bytes, recv_calls, write_calls,
+	       packets > 0 ? last - first : 0.0, fsync_s);
 	return 0;
 }
