@@ -21,6 +21,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sl_bufpool.h"
@@ -116,5 +117,56 @@ unsigned sl_uring_outstanding(const struct sl_uring *u);
 
 /** Install (or, with NULL, remove) the fault-injection seam. */
 void sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg);
+
+/**
+ * Install @p fn on the next engine that the calling thread creates, and on
+ * that one only. For a writer lcore whose engine is created inside another
+ * library's lcore function: the lcore arms this first, then runs it.
+ */
+void sl_uring_fault_next(sl_uring_fault_fn fn, void *arg);
+
+/** Which completions a fault spec turns into errors (bits of sl_uring_fault_spec.kinds). */
+#define SL_URING_FAULT_WRITE (1u << 0)
+#define SL_URING_FAULT_FSYNC (1u << 1)
+
+/**
+ * A test fault, as the environment variable SLUICE_FAULT_URING gives it
+ * (docs/architecture.md): "op=write|fsync|any,errno=NAME|N,after=N,count=K,writer=W",
+ * every key optional (defaults: op=write, errno=EIO, after=0, count=0, every writer).
+ */
+struct sl_uring_fault_spec {
+	unsigned kinds; /**< SL_URING_FAULT_WRITE and/or SL_URING_FAULT_FSYNC. */
+	int error;      /**< Positive errno the failed completions report. */
+	uint64_t after; /**< Completions of those kinds that pass first, per engine. */
+	uint64_t count; /**< How many fail then; 0 = every later one. */
+	int writer;     /**< Index of the only writer it applies to; -1 = every writer. */
+};
+
+/** One engine's fault in action: the spec and what it has counted (one lcore only). */
+struct sl_uring_fault {
+	struct sl_uring_fault_spec spec;
+	uint64_t seen;  /**< Completions of the chosen kinds seen so far. */
+	uint64_t fired; /**< ... of which turned into errors. */
+};
+
+/**
+ * Parse @p text into @p spec. Pure: no EAL, no I/O.
+ *
+ * @return 0, or -EINVAL with the reason in @p err: an unknown key or
+ *   value, a number out of range, or an error the engine retries
+ *   (EAGAIN, EINTR) without a count, which would never complete.
+ */
+int sl_uring_fault_parse(const char *text, struct sl_uring_fault_spec *spec, char *err,
+			 size_t errlen);
+
+/** Name of an errno value the parser knows ("EIO", "ENOSPC", ...), or NULL. */
+const char *sl_uring_fault_errno_name(int error);
+
+/**
+ * A sl_uring_fault_fn over a struct sl_uring_fault (@p arg): after
+ * spec.after completions of the chosen kinds, the next spec.count (or all)
+ * complete with -spec.error instead of their result.
+ */
+int sl_uring_fault_inject(void *arg, int kind, uint64_t offset, uint32_t len, int res);
 
 #endif /* SL_URING_H */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,6 +64,10 @@ struct sl_uring {
 	sl_uring_fault_fn fault;
 	void *fault_arg;
 };
+
+/* The fault that the next engine created on this thread gets (sl_uring_fault_next()). */
+static __thread sl_uring_fault_fn next_fault;
+static __thread void *next_fault_arg;
 
 static uint32_t
 op_alloc(struct sl_uring *u)
@@ -186,6 +191,12 @@ sl_uring_create(const struct sl_uring_params *p, int *err)
 			URING_LOG(WARNING,
 				  "cannot register %u write buffers (%s); using plain writes\n",
 				  p->pool->count, strerror(-rc));
+	}
+	if (next_fault != NULL) {
+		u->fault = next_fault;
+		u->fault_arg = next_fault_arg;
+		next_fault = NULL;
+		next_fault_arg = NULL;
 	}
 	return u;
 
@@ -521,4 +532,141 @@ sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg)
 {
 	u->fault = fn;
 	u->fault_arg = arg;
+}
+
+void
+sl_uring_fault_next(sl_uring_fault_fn fn, void *arg)
+{
+	next_fault = fn;
+	next_fault_arg = arg;
+}
+
+/* ---- the fault seam of the tests (SLUICE_FAULT_URING) ---- */
+
+static const struct {
+	const char *name;
+	int value;
+} errno_names[] = {
+	{ "EIO", EIO },       { "ENOSPC", ENOSPC }, { "EDQUOT", EDQUOT }, { "EROFS", EROFS },
+	{ "EFBIG", EFBIG },   { "EBADF", EBADF },   { "EINVAL", EINVAL }, { "ENOMEM", ENOMEM },
+	{ "EPERM", EPERM },   { "EACCES", EACCES }, { "ENXIO", ENXIO },   { "ENODEV", ENODEV },
+	{ "EAGAIN", EAGAIN }, { "EINTR", EINTR },
+};
+
+const char *
+sl_uring_fault_errno_name(int error)
+{
+	for (size_t i = 0; i < SL_ARRAY_SIZE(errno_names); i++)
+		if (errno_names[i].value == error)
+			return errno_names[i].name;
+	return NULL;
+}
+
+/* A decimal number of [min, max], the whole of @s. */
+static int
+parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int
+sl_uring_fault_parse(const char *text, struct sl_uring_fault_spec *spec, char *err, size_t errlen)
+{
+	char buf[256], *save = NULL, *item;
+	uint64_t v;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->kinds = SL_URING_FAULT_WRITE;
+	spec->error = EIO;
+	spec->writer = -1;
+	if (text == NULL || text[0] == '\0' || strlen(text) >= sizeof(buf)) {
+		snprintf(err, errlen, "empty or longer than %zu bytes", sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	memcpy(buf, text, strlen(text) + 1);
+	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(item, '=');
+
+		if (val == NULL) {
+			snprintf(err, errlen, "'%s' is not KEY=VALUE", item);
+			return -EINVAL;
+		}
+		*val++ = '\0';
+		if (strcmp(item, "op") == 0) {
+			if (strcmp(val, "write") == 0)
+				spec->kinds = SL_URING_FAULT_WRITE;
+			else if (strcmp(val, "fsync") == 0)
+				spec->kinds = SL_URING_FAULT_FSYNC;
+			else if (strcmp(val, "any") == 0)
+				spec->kinds = SL_URING_FAULT_WRITE | SL_URING_FAULT_FSYNC;
+			else
+				goto bad_value;
+		} else if (strcmp(item, "errno") == 0) {
+			size_t i;
+
+			for (i = 0; i < SL_ARRAY_SIZE(errno_names); i++)
+				if (strcmp(val, errno_names[i].name) == 0)
+					break;
+			if (i < SL_ARRAY_SIZE(errno_names))
+				spec->error = errno_names[i].value;
+			else if (parse_u64(val, 1, 4095, &v) == 0)
+				spec->error = (int)v;
+			else
+				goto bad_value;
+		} else if (strcmp(item, "after") == 0) {
+			if (parse_u64(val, 0, UINT64_MAX - 1, &spec->after) < 0)
+				goto bad_value;
+		} else if (strcmp(item, "count") == 0) {
+			if (parse_u64(val, 0, UINT64_MAX - 1, &spec->count) < 0)
+				goto bad_value;
+		} else if (strcmp(item, "writer") == 0) {
+			if (parse_u64(val, 0, SL_MAX_LCORES - 1, &v) < 0)
+				goto bad_value;
+			spec->writer = (int)v;
+		} else {
+			snprintf(err, errlen, "unknown key '%s' (op, errno, after, count, writer)",
+				 item);
+			return -EINVAL;
+		}
+		continue;
+	bad_value:
+		snprintf(err, errlen, "bad value '%s' for %s", val, item);
+		return -EINVAL;
+	}
+	if ((spec->error == EAGAIN || spec->error == EINTR) && spec->count == 0) {
+		snprintf(err, errlen, "errno=%s is retried: it needs a count",
+			 sl_uring_fault_errno_name(spec->error));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+sl_uring_fault_inject(void *arg, int kind, uint64_t offset, uint32_t len, int res)
+{
+	struct sl_uring_fault *f = arg;
+	unsigned bit = kind == OP_WRITE ? SL_URING_FAULT_WRITE : SL_URING_FAULT_FSYNC;
+
+	(void)offset;
+	(void)len;
+	if (!(f->spec.kinds & bit))
+		return res;
+	if (f->seen++ < f->spec.after)
+		return res;
+	if (f->spec.count != 0 && f->fired >= f->spec.count)
+		return res;
+	f->fired++;
+	return -f->spec.error;
 }

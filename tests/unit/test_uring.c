@@ -715,6 +715,140 @@ test_file_table(void **state)
 	sl_uring_destroy(u);
 }
 
+/* SLUICE_FAULT_URING's syntax: defaults, every key, and what is refused. */
+static void
+test_fault_parse(void **state)
+{
+	struct sl_uring_fault_spec sp;
+	char err[200];
+	static const char *const bad[] = {
+		"",
+		"op",
+		"op=read",
+		"errno=EWHAT",
+		"errno=0",
+		"errno=4096",
+		"after=-1",
+		"after=1x",
+		"count=",
+		"writer=128",
+		"colour=red",
+		"errno=EAGAIN",
+		"op=write,,errno=EIO=1",
+		"after=99999999999999999999",
+	};
+
+	(void)state;
+	assert_int_equal(sl_uring_fault_parse("errno=EIO", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.kinds, SL_URING_FAULT_WRITE);
+	assert_int_equal(sp.error, EIO);
+	assert_int_equal(sp.after, 0);
+	assert_int_equal(sp.count, 0);
+	assert_int_equal(sp.writer, -1);
+	assert_int_equal(sl_uring_fault_parse("op=fsync,errno=ENOSPC,after=12,count=3,writer=1",
+					      &sp, err, sizeof(err)),
+			 0);
+	assert_int_equal(sp.kinds, SL_URING_FAULT_FSYNC);
+	assert_int_equal(sp.error, ENOSPC);
+	assert_int_equal(sp.after, 12);
+	assert_int_equal(sp.count, 3);
+	assert_int_equal(sp.writer, 1);
+	assert_int_equal(sl_uring_fault_parse("op=any,errno=28", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.kinds, SL_URING_FAULT_WRITE | SL_URING_FAULT_FSYNC);
+	assert_int_equal(sp.error, ENOSPC);
+	/* A retried error with a count ends; without one it would never. */
+	assert_int_equal(sl_uring_fault_parse("errno=EAGAIN,count=2", &sp, err, sizeof(err)), 0);
+	assert_int_equal(sp.error, EAGAIN);
+	assert_string_equal(sl_uring_fault_errno_name(EDQUOT), "EDQUOT");
+	assert_null(sl_uring_fault_errno_name(9999));
+	for (size_t i = 0; i < SL_ARRAY_SIZE(bad); i++) {
+		err[0] = '\0';
+		assert_int_equal(sl_uring_fault_parse(bad[i], &sp, err, sizeof(err)), -EINVAL);
+		assert_true(err[0] != '\0');
+	}
+	assert_int_equal(sl_uring_fault_parse(NULL, &sp, err, sizeof(err)), -EINVAL);
+}
+
+/* after=N passes N completions of the chosen kind, then count=K fail, then all pass. */
+static void
+test_fault_inject_counts(void **state)
+{
+	struct sl_uring_fault f = { 0 };
+	char err[100];
+
+	(void)state;
+	assert_int_equal(sl_uring_fault_parse("op=write,errno=EIO,after=2,count=2", &f.spec, err,
+					      sizeof(err)),
+			 0);
+	/* fsyncs neither fail nor count. */
+	assert_int_equal(sl_uring_fault_inject(&f, 1, 0, 0, 0), 0);
+	assert_int_equal(sl_uring_fault_inject(&f, 0, 0, 4096, 4096), 4096);
+	assert_int_equal(sl_uring_fault_inject(&f, 0, 4096, 4096, 4096), 4096);
+	assert_int_equal(sl_uring_fault_inject(&f, 1, 0, 0, 0), 0);
+	assert_int_equal(sl_uring_fault_inject(&f, 0, 8192, 4096, 4096), -EIO);
+	assert_int_equal(sl_uring_fault_inject(&f, 0, 12288, 4096, -ENOSPC), -EIO);
+	assert_int_equal(sl_uring_fault_inject(&f, 0, 16384, 4096, 4096), 4096);
+	assert_int_equal(f.seen, 5);
+	assert_int_equal(f.fired, 2);
+	/* count=0: every completion after the first fails. */
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(
+		sl_uring_fault_parse("op=any,errno=ENOSPC,after=1", &f.spec, err, sizeof(err)), 0);
+	assert_int_equal(sl_uring_fault_inject(&f, 1, 0, 0, 0), 0);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(sl_uring_fault_inject(&f, i % 2, 0, 4096, 4096), -ENOSPC);
+}
+
+/* sl_uring_fault_next() reaches the next engine of this thread, and only that one. */
+static void
+test_fault_next_engine(void **state)
+{
+	struct fixture *fx = *state;
+	struct sl_io_stats st = { 0 };
+	struct sl_uring_params p = { .depth = 8, .max_files = 2, .max_ops = 8, .stats = &st };
+	struct sl_uring_fault f = { 0 };
+	struct done_log d = { 0 };
+	struct sl_uring *u, *u2;
+	uint8_t *buf = aligned_alloc(SL_DIRECT_ALIGN, 4096);
+	char path[1024], err[100];
+	int fd, slot, rc = 0;
+
+	assert_non_null(buf);
+	memset(buf, 7, 4096);
+	assert_int_equal(
+		sl_uring_fault_parse("errno=EIO,after=1,count=1", &f.spec, err, sizeof(err)), 0);
+	sl_uring_fault_next(sl_uring_fault_inject, &f);
+	u = sl_uring_create(&p, &rc);
+	assert_non_null(u);
+	u2 = sl_uring_create(&p, &rc); /* not armed any more */
+	assert_non_null(u2);
+	fd = open_file(fx, "next.bin", false, path, sizeof(path));
+	slot = sl_uring_file_add(u, fd, 1);
+	assert_true(slot >= 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(sl_uring_write(u, slot, -1, buf, 4096, 4096ull * i, i), 0);
+	run_until(u, &d, 3);
+	assert_int_equal(d.res[0], 4096);
+	assert_int_equal(d.res[1], -EIO);
+	assert_int_equal(d.res[2], 4096);
+	assert_int_equal(st.errors, 1);
+	sl_uring_file_remove(u, slot);
+	/* The second engine has no fault. */
+	memset(&d, 0, sizeof(d));
+	slot = sl_uring_file_add(u2, fd, 1);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(sl_uring_write(u2, slot, -1, buf, 4096, 4096ull * i, i), 0);
+	run_until(u2, &d, 3);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(d.res[i], 4096);
+	assert_int_equal(f.seen, 3);
+	sl_uring_file_remove(u2, slot);
+	close(fd);
+	sl_uring_destroy(u);
+	sl_uring_destroy(u2);
+	free(buf);
+}
+
 int
 main(void)
 {
@@ -734,6 +868,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_enospc_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ebusy_and_outstanding, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_table, setup, teardown),
+		cmocka_unit_test(test_fault_parse),
+		cmocka_unit_test(test_fault_inject_counts),
+		cmocka_unit_test_setup_teardown(test_fault_next_engine, setup, teardown),
 	};
 
 	if (!uring_available())
