@@ -27,6 +27,7 @@
 #include <rte_ring.h>
 
 #include "app.h"
+#include "seams.h"
 #include "sl_capture.h"
 #include "sl_auth.h"
 #include "sl_filter.h"
@@ -392,6 +393,7 @@ create_file_lcores(struct app *a)
 		p->ack_interval_us = 20000;
 		p->idle_timeout_ms = 30000;
 		p->sync_interval_us = 20000;
+		p->staging_ttl_s = 24 * 3600;
 		p->auth = a->auth;
 		mem = sl_session_mem_size(p);
 		a->wr_mem[w] = rte_malloc_socket("sl_wbuf", mem, SL_DIRECT_ALIGN, s);
@@ -717,9 +719,11 @@ app_start(struct app *a)
 	__atomic_store_n(&a->rx_running, (int)l->nb_rx, __ATOMIC_RELEASE);
 	for (unsigned w = 0; w < l->nb_writers; w++) {
 		if (a->cfg.mode == SL_MODE_FILE)
-			rte_eal_remote_launch(sl_ingest_lcore_main, a->fw[w], l->writer_lcore[w]);
+			rte_eal_remote_launch(app_seams_writer(a, w, sl_ingest_lcore_main),
+					      a->fw[w], l->writer_lcore[w]);
 		else
-			rte_eal_remote_launch(sl_capture_lcore_main, a->wr[w], l->writer_lcore[w]);
+			rte_eal_remote_launch(app_seams_writer(a, w, sl_capture_lcore_main),
+					      a->wr[w], l->writer_lcore[w]);
 	}
 	/* Writers create their io_uring on their own lcore; wait until each is
 	 * ready so that a disk problem stops us before any packet is taken. */
@@ -1194,7 +1198,7 @@ main(int argc, char **argv)
 		rte_exit(1, "cannot register the timestamp mbuf field: %s\n",
 			 strerror(-a->ts_offset));
 
-	if (plan_layout(a) < 0) {
+	if (plan_layout(a) < 0 || app_seams_read(a) < 0) {
 		rte_eal_cleanup();
 		return 2;
 	}

@@ -166,6 +166,10 @@ sl_ingest_lcore_main(void *arg)
 		__atomic_store_n(&lc->state, SL_INGEST_FAILED, __ATOMIC_RELEASE);
 		return 0;
 	}
+	if (lc->fault != NULL)
+		sl_session_set_fault(e, lc->fault, lc->fault_arg);
+	if (lc->kill_point != SL_SESSION_KILL_NONE)
+		sl_session_set_kill(e, lc->kill_point, lc->kill_nth);
 	__atomic_store_n(&lc->state, SL_INGEST_RUNNING, __ATOMIC_RELEASE);
 	for (;;) {
 		uint64_t now = now_ns();
@@ -252,9 +256,12 @@ sl_ingest_stats_json(FILE *f, const struct sl_session_stats *s)
 		fprintf(f, "%s\"%s\": %" PRIu64, i > 1 ? ", " : "", reject_names[i], s->rejects[i]);
 	fprintf(f,
 		"}}, \"manifests\": %" PRIu64 ", \"files_ok\": %" PRIu64
-		", \"files_resumed\": %" PRIu64 ", \"files_active\": %" PRIu64
-		", \"file_bytes\": %" PRIu64 ", \"files_failed\": {",
-		s->manifests, s->files_ok, s->files_resumed, s->files_active, s->file_bytes);
+		", \"files_resumed\": %" PRIu64 ", \"files_recovered\": %" PRIu64
+		", \"files_active\": %" PRIu64 ", \"file_bytes\": %" PRIu64
+		", \"staging\": {\"removed\": %" PRIu64 ", \"trimmed\": %" PRIu64
+		"}, \"files_failed\": {",
+		s->manifests, s->files_ok, s->files_resumed, s->files_recovered, s->files_active,
+		s->file_bytes, s->staged_removed, s->staged_trimmed);
 	for (unsigned i = SL_PROTO_STATUS_EXISTS; i <= SL_PROTO_STATUS_BAD_MANIFEST; i++) {
 		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", sl_session_status_name(i),
 			s->files_failed[i]);
@@ -264,12 +271,13 @@ sl_ingest_stats_json(FILE *f, const struct sl_session_stats *s)
 		"}, \"data\": {\"bytes\": %" PRIu64 ", \"dup_bytes\": %" PRIu64
 		", \"already_held\": %" PRIu64 "}, \"chunks\": {\"verified\": %" PRIu64
 		", \"bad_crc\": %" PRIu64 ", \"written\": %" PRIu64 ", \"durable\": %" PRIu64
-		", \"skipped\": %" PRIu64 "}, \"readback_bytes\": %" PRIu64
-		", \"datasyncs\": %" PRIu64 ", \"sidecar_writes\": %" PRIu64
-		", \"io_errors\": %" PRIu64,
+		", \"skipped\": %" PRIu64 ", \"evicted\": %" PRIu64
+		"}, \"readback_bytes\": %" PRIu64 ", \"datasyncs\": %" PRIu64
+		", \"sidecar_writes\": %" PRIu64 ", \"io_errors\": %" PRIu64,
 		s->data_bytes, s->data_dup_bytes, s->data_durable, s->chunks_verified,
 		s->chunks_bad, s->chunks_written, s->chunks_durable, s->chunks_skipped,
-		s->readback_bytes, s->datasyncs, s->sidecar_writes, s->io_errors);
+		s->chunks_evicted, s->readback_bytes, s->datasyncs, s->sidecar_writes,
+		s->io_errors);
 	fprintf(f, ", \"drops\": {");
 	first = true;
 	for (unsigned i = 1; i < SL_PROTO_ERROR_COUNT; i++) {

@@ -50,8 +50,14 @@ struct sl_ingest_lcore {
 	struct sl_writer_stats *stats;
 	struct sl_session_stats *session_stats;
 	uint32_t finish_timeout_ms; /**< Longest wait to make chunks durable at stop. */
-	int state;                  /**< enum sl_ingest_state (atomic). */
-	int error;                  /**< -errno when FAILED. */
+	/** Test seams, applied to the engine right after the lcore creates it:
+	 * an io_uring fault (NULL: none) and a kill point (sl_session_set_kill()). */
+	sl_uring_fault_fn fault;
+	void *fault_arg;
+	unsigned kill_point;
+	uint32_t kill_nth;
+	int state; /**< enum sl_ingest_state (atomic). */
+	int error; /**< -errno when FAILED. */
 };
 
 /** Add the counters of @p x to @p sum (gauges are added too). */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -251,6 +253,12 @@ sl_session_create(const struct sl_session_params *p, int *err)
 	if (e->io == NULL)
 		goto fail;
 	e->st->buffers_free = e->pool.nb_free;
+	/* One writer looks after the staging area that they all share: before
+	 * any session, it clears what a crash left that no resume can use. */
+	if (p->writer_id == 0) {
+		sfile_sweep_start(e);
+		sfile_sweep_step(e, UINT32_MAX, true);
+	}
 	return e;
 
 fail:
@@ -269,6 +277,7 @@ sl_session_destroy(struct sl_session_engine *e)
 	for (uint32_t i = 0; i < e->sessions.cap; i++)
 		if (e->sessions.used[i] == 1)
 			session_free(e, (struct session *)(uintptr_t)e->sessions.vals[i]);
+	sfile_sweep_stop(e);
 	/* The ring goes first: the kernel must be done with the buffers. */
 	sl_uring_destroy(e->io);
 	e->io = NULL;
@@ -289,6 +298,79 @@ void
 sl_session_set_fault(struct sl_session_engine *e, sl_uring_fault_fn fn, void *arg)
 {
 	sl_uring_set_fault(e->io, fn, arg);
+}
+
+static const char *const kill_names[SL_SESSION_KILL_COUNT] = {
+	[SL_SESSION_KILL_NONE] = "none",       [SL_SESSION_KILL_FSYNC] = "fsync",
+	[SL_SESSION_KILL_SIDECAR] = "sidecar", [SL_SESSION_KILL_RENAME] = "rename",
+	[SL_SESSION_KILL_RENAMED] = "renamed",
+};
+
+const char *
+sl_session_kill_point_name(unsigned point)
+{
+	return point < SL_SESSION_KILL_COUNT ? kill_names[point] : "unknown";
+}
+
+int
+sl_session_kill_parse(const char *text, unsigned *point, uint32_t *nth, char *err, size_t errlen)
+{
+	const char *colon;
+	size_t len;
+	uint64_t n = 1;
+
+	if (text == NULL || text[0] == '\0') {
+		snprintf(err, errlen, "empty");
+		return -EINVAL;
+	}
+	colon = strchr(text, ':');
+	len = colon != NULL ? (size_t)(colon - text) : strlen(text);
+	if (colon != NULL) {
+		const char *d = colon + 1;
+
+		n = 0;
+		if (*d == '\0')
+			goto bad_count;
+		for (; *d != '\0'; d++) {
+			if (*d < '0' || *d > '9')
+				goto bad_count;
+			n = n * 10 + (uint64_t)(*d - '0');
+			if (n > UINT32_MAX)
+				goto bad_count;
+		}
+		if (n == 0)
+			goto bad_count;
+	}
+	for (unsigned i = SL_SESSION_KILL_NONE + 1; i < SL_SESSION_KILL_COUNT; i++)
+		if (strlen(kill_names[i]) == len && strncmp(text, kill_names[i], len) == 0) {
+			*point = i;
+			*nth = (uint32_t)n;
+			return 0;
+		}
+	snprintf(err, errlen, "unknown point '%.*s' (fsync, sidecar, rename, renamed)", (int)len,
+		 text);
+	return -EINVAL;
+bad_count:
+	snprintf(err, errlen, "'%s': the count after ':' must be 1 to %u", text, UINT32_MAX);
+	return -EINVAL;
+}
+
+void
+sl_session_set_kill(struct sl_session_engine *e, unsigned point, uint32_t nth)
+{
+	e->kill_point = point < SL_SESSION_KILL_COUNT ? point : SL_SESSION_KILL_NONE;
+	e->kill_nth = nth > 0 ? nth : 1;
+	e->kill_seen = 0;
+}
+
+void
+session_kill_point(struct sl_session_engine *e, unsigned point)
+{
+	if (e->kill_point != point || ++e->kill_seen < e->kill_nth)
+		return;
+	SESS_LOG(WARNING, "writer %u: test kill point %s:%u reached: SIGKILL\n", e->p.writer_id,
+		 kill_names[point], e->kill_nth);
+	raise(SIGKILL);
 }
 
 const char *
@@ -731,6 +813,14 @@ sl_session_poll(struct sl_session_engine *e, uint64_t now_ns)
 	sl_uring_reap(e->io, sfile_io_done, e);
 	sfile_poll(e);
 	sessions_poll(e, e->now_ns);
+	if (e->p.writer_id == 0 && e->p.staging_ttl_s != 0 && !e->finishing) {
+		if (e->next_sweep_ns == 0)
+			e->next_sweep_ns = e->now_ns + SWEEP_PERIOD_NS;
+		if (e->sweep_dir == NULL && e->now_ns >= e->next_sweep_ns)
+			sfile_sweep_start(e);
+		if (e->sweep_dir != NULL)
+			sfile_sweep_step(e, 64, false);
+	}
 	sl_uring_submit(e->io);
 	sl_uring_reap(e->io, sfile_io_done, e);
 	e->st->buffers_free = e->pool.nb_free;

@@ -33,6 +33,8 @@ extern int sl_logtype_session;
 #define MAX_FILE_CHUNKS (1u << 24)
 /* Chunks one ACK entry's missing ranges look at, from received_upto on. */
 #define MISSING_SCAN_CHUNKS 4096u
+/* How often writer 0 looks through the staging area for expired files. */
+#define SWEEP_PERIOD_NS (60ull * 1000000000ull)
 /* Final statuses remembered per session (bounded: senders choose file ids). */
 #ifndef SESSION_MAX_FINALS
 #define SESSION_MAX_FINALS 65536u
@@ -129,6 +131,8 @@ struct sfile {
 	struct sl_sha256 sha;
 	uint32_t sha_next; /* next chunk to feed to the in-order SHA-256 */
 	uint64_t reserved; /* bytes counted in the engine's reservation */
+	bool has_sidecar;  /* a valid sidecar of it is on disk (resume can use it) */
+	bool shrink;       /* ends unpublished: keep only its durable chunks when freed */
 };
 
 struct session {
@@ -172,6 +176,11 @@ struct sl_session_engine {
 	uint64_t tokens_ns;
 	bool tokens_init;
 	bool finishing;
+	unsigned kill_point; /* test seam: SIGKILL at the kill_nth time here */
+	uint32_t kill_nth;
+	uint32_t kill_seen;
+	void *sweep_dir;        /* DIR * of the staging sweep in progress, or NULL */
+	uint64_t next_sweep_ns; /* when the next sweep of the staging area starts */
 	uint8_t tx[SL_PROTO_MAX_PAYLOAD_MAX];
 	struct sl_proto_missing missing[MAX_RANGES];
 };
@@ -200,5 +209,11 @@ unsigned sfile_missing(struct sl_session_engine *e, struct sfile *f, struct sl_p
 		       unsigned max);
 bool sfile_busy(const struct sl_session_engine *e);
 uint32_t sfile_chunk_len(const struct sfile *f, uint32_t idx);
+void sfile_sweep_start(struct sl_session_engine *e);
+void sfile_sweep_step(struct sl_session_engine *e, unsigned budget, bool startup);
+void sfile_sweep_stop(struct sl_session_engine *e);
+
+/* session.c: the kill seam; returns only when this is not the time. */
+void session_kill_point(struct sl_session_engine *e, unsigned point);
 
 #endif /* SL_SESSION_PRIV_H */

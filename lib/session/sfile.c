@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sl_common.h"
@@ -247,11 +249,59 @@ file_free(struct sl_session_engine *e, struct sfile *f)
 	free(f);
 }
 
+/*
+ * A staged file that ends without being published (its session ended, or a
+ * final error) keeps on disk only what a resume can use: nothing at all
+ * without a sidecar, otherwise its durable chunks, the rest of its
+ * preallocation given back. So an abandoned transfer holds no more space
+ * than the bytes that were sent, verified and made durable. Runs when no
+ * I/O of the file is in flight, while it still holds the staged file's lock.
+ */
+static void
+shrink_staged(struct sl_session_engine *e, struct sfile *f)
+{
+	uint64_t end = SL_ALIGN_UP(f->size, SL_DIRECT_ALIGN);
+	bool punched = false;
+	uint32_t i = 0;
+
+	if (f->fd < 0 || f->size == 0)
+		return;
+	if (!f->has_sidecar || f->map == NULL || f->map->nb_durable == 0) {
+		if (unlinkat(e->stagefd, f->data_name, 0) == 0)
+			e->st->staged_removed++;
+		unlinkat(e->stagefd, f->state_name, 0);
+		return;
+	}
+	while (i < f->nb_chunks) {
+		uint32_t j;
+		uint64_t from, to;
+
+		if (sl_chunkmap_is_durable(f->map, i)) {
+			i++;
+			continue;
+		}
+		for (j = i; j < f->nb_chunks && !sl_chunkmap_is_durable(f->map, j); j++)
+			;
+		from = (uint64_t)i * f->chunk_size;
+		to = (uint64_t)j * f->chunk_size < end ? (uint64_t)j * f->chunk_size : end;
+		/* A filesystem that cannot punch holes only keeps the space. */
+		if (fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+			      (off_t)(to - from)) == 0)
+			punched = true;
+		i = j;
+	}
+	if (punched)
+		e->st->staged_trimmed++;
+}
+
 static void
 file_maybe_free(struct sl_session_engine *e, struct sfile *f)
 {
-	if (f->state == F_DEAD && f->writes_inflight == 0 && !f->sync_inflight)
+	if (f->state == F_DEAD && f->writes_inflight == 0 && !f->sync_inflight) {
+		if (f->shrink)
+			shrink_staged(e, f);
 		file_free(e, f);
+	}
 }
 
 static void
@@ -298,6 +348,7 @@ file_final(struct sl_session_engine *e, struct sfile *f, uint8_t status)
 	}
 	release_reservation(e, f);
 	f->state = F_DEAD;
+	f->shrink = status != SL_PROTO_STATUS_OK;
 	file_maybe_free(e, f);
 }
 
@@ -326,6 +377,8 @@ errno_status(struct sl_session_engine *e, int err)
 		return SL_PROTO_STATUS_IO_ERROR;
 	}
 }
+
+static int store_sidecar(struct sl_session_engine *e, struct sfile *f, unsigned flags);
 
 /* Every chunk is durable and hashed: check the SHA-256 and move the file to
  * its final name. Nothing appears under that name unless this returns OK. */
@@ -375,6 +428,14 @@ publish(struct sl_session_engine *e, struct sfile *f)
 		}
 		base = slash + 1;
 	}
+	/* A file whose chunks all became durable at once has no sidecar yet.
+	 * It gets one now, unsynced (its data is synced): should a crash come
+	 * between the rename and the OK, a resend of the MANIFEST finds the
+	 * publish to finish (adopt_published()) instead of an EXISTS. Under
+	 * power loss it is as durable as the rename it stands for. */
+	if (!f->has_sidecar && f->map != NULL && store_sidecar(e, f, SL_SIDECAR_NO_SYNC) < 0)
+		SESS_LOG(WARNING, "no sidecar for the publish of %s\n", f->path);
+	session_kill_point(e, SL_SESSION_KILL_RENAME);
 	rc = renameat2(e->stagefd, f->data_name, pfd, base, e->p.overwrite ? 0 : RENAME_NOREPLACE);
 	if (rc < 0) {
 		status = errno_status(e, -errno);
@@ -382,6 +443,7 @@ publish(struct sl_session_engine *e, struct sfile *f)
 			unlink_staged(e, f);
 		goto out;
 	}
+	session_kill_point(e, SL_SESSION_KILL_RENAMED);
 	if (fsync(pfd) < 0) {
 		/* Not durable: take it back rather than claim OK. */
 		e->st->io_errors++;
@@ -564,9 +626,11 @@ fail:
 	return rc;
 }
 
-/* Take the durable chunks of a matching sidecar, or start empty. */
+/* Take the durable chunks of a matching sidecar, or start empty. A data
+ * file just created makes any sidecar of the same name stale: the chunks
+ * it records are not in this file. */
 static int
-load_sidecar(struct sl_session_engine *e, struct sfile *f)
+load_sidecar(struct sl_session_engine *e, struct sfile *f, bool created)
 {
 	struct sl_sidecar_info *info = malloc(sizeof(*info));
 	struct sl_chunkmap *map = NULL;
@@ -574,12 +638,13 @@ load_sidecar(struct sl_session_engine *e, struct sfile *f)
 
 	if (info == NULL)
 		return -ENOMEM;
-	rc = sl_sidecar_read(e->stagefd, f->state_name, info, &map);
+	rc = created ? -ESTALE : sl_sidecar_read(e->stagefd, f->state_name, info, &map);
 	if (rc == 0 && memcmp(info->identity, f->identity, SL_SIDECAR_IDENTITY_LEN) == 0 &&
 	    info->file_size == f->size && info->chunk_size == f->chunk_size &&
 	    info->nb_chunks == f->nb_chunks && info->path_len == f->path_len &&
 	    memcmp(info->path, f->path, f->path_len) == 0) {
 		f->map = map;
+		f->has_sidecar = true;
 	} else {
 		sl_chunkmap_destroy(map);
 		if (rc != -ENOENT)
@@ -642,6 +707,97 @@ probe_final(struct sl_session_engine *e, const char *path)
 	return -(int)errno_status(e, fd);
 }
 
+/* SHA-256 of the @p size bytes of @p fd. */
+static int
+hash_fd(int fd, uint64_t size, uint8_t out[SL_PROTO_SHA256_SIZE])
+{
+	const size_t step = 1u << 20;
+	uint8_t *buf = malloc(step);
+	struct sl_sha256 h;
+	uint64_t off = 0;
+	int rc = 0;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	if (sl_sha256_init(&h) < 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	while (off < size) {
+		size_t want = size - off < step ? (size_t)(size - off) : step;
+		ssize_t r = pread(fd, buf, want, (off_t)off);
+
+		if (r <= 0) {
+			rc = r < 0 ? -errno : -EIO;
+			break;
+		}
+		sl_sha256_update(&h, buf, (size_t)r);
+		off += (uint64_t)r;
+	}
+	sl_sha256_final(&h, rc == 0 ? out : NULL);
+	free(buf);
+	return rc;
+}
+
+/*
+ * A publish cut short by a crash after its rename and before the sidecar's
+ * removal leaves the final name in place, the sidecar in staging and no
+ * staged data. When the file under the final name is this manifest's (same
+ * identity in the sidecar, same size and SHA-256), the publish is finished
+ * now (file and directory fsynced, sidecar removed) and the answer is OK
+ * rather than EXISTS. The stale sidecar goes either way, so a final name is
+ * read back at most once per interrupted publish.
+ */
+static bool
+adopt_published(struct sl_session_engine *e, struct sfile *f)
+{
+	uint8_t digest[SL_PROTO_SHA256_SIZE];
+	struct sl_sidecar_info *info;
+	struct sl_chunkmap *map = NULL;
+	char *slash = strrchr(f->path, '/');
+	struct stat st;
+	bool ok = false;
+	int fd, pfd, rc;
+
+	if (fstatat(e->stagefd, f->data_name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return false;
+	info = malloc(sizeof(*info));
+	if (info == NULL)
+		return false;
+	rc = sl_sidecar_read(e->stagefd, f->state_name, info, &map);
+	sl_chunkmap_destroy(map);
+	ok = rc == 0 && memcmp(info->identity, f->identity, SL_SIDECAR_IDENTITY_LEN) == 0 &&
+	     info->file_size == f->size;
+	free(info);
+	if (rc == -ENOENT)
+		return false;
+	if (ok) {
+		ok = false;
+		fd = sl_safepath_openat(e->dirfd, f->path, O_RDONLY, 0);
+		if (fd >= 0) {
+			if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+			    (uint64_t)st.st_size == f->size && hash_fd(fd, f->size, digest) == 0 &&
+			    memcmp(digest, f->sha256, sizeof(digest)) == 0 && fsync(fd) == 0)
+				ok = true;
+			close(fd);
+		}
+	}
+	if (ok) {
+		/* The rename itself may not be durable yet. */
+		pfd = e->dirfd;
+		if (slash != NULL) {
+			*slash = '\0';
+			pfd = sl_safepath_openat(e->dirfd, f->path, O_RDONLY | O_DIRECTORY, 0);
+			*slash = '/';
+		}
+		ok = pfd >= 0 && fsync(pfd) == 0;
+		if (pfd >= 0 && pfd != e->dirfd)
+			close(pfd);
+	}
+	unlinkat(e->stagefd, f->state_name, 0);
+	return ok;
+}
+
 /* Set up the staged file of a new MANIFEST; returns the status to answer. */
 static uint8_t
 file_open(struct sl_session_engine *e, struct sfile *f)
@@ -661,7 +817,7 @@ file_open(struct sl_session_engine *e, struct sfile *f)
 	if (f->size == 0)
 		return SL_PROTO_STATUS_READY;
 
-	rc = load_sidecar(e, f);
+	rc = load_sidecar(e, f, created);
 	if (rc < 0)
 		return SL_PROTO_STATUS_REFUSED;
 	/* What the disk must still give: the file's size less what its staged
@@ -769,6 +925,16 @@ sfile_manifest(struct sl_session_engine *e, struct session *s, const struct sl_p
 	if (f == NULL)
 		return refuse(e, s, m, fp, SL_PROTO_STATUS_REFUSED, false);
 	rc = probe_final(e, f->path);
+	if (rc == 1 && f->size > 0 && adopt_published(e, f)) {
+		free(f->path);
+		free(f);
+		e->st->files_ok++;
+		e->st->files_recovered++;
+		e->st->file_bytes += m->size;
+		record_final(e, s, m->file_id, fp, SL_PROTO_STATUS_OK);
+		session_send_status(e, s, NULL, m->file_id, SL_PROTO_STATUS_OK);
+		return 0;
+	}
 	if (rc < 0 || (rc == 1 && !e->p.overwrite)) {
 		free(f->path);
 		free(f);
@@ -1010,28 +1176,49 @@ push_unsynced(struct sl_session_engine *e, struct sfile *f, uint32_t idx)
 	return 0;
 }
 
+static void
+sidecar_mid(void *arg)
+{
+	session_kill_point(arg, SL_SESSION_KILL_SIDECAR);
+}
+
+/* Write the sidecar of @p f as its map stands: 0 or -errno. */
+static int
+store_sidecar(struct sl_session_engine *e, struct sfile *f, unsigned flags)
+{
+	struct sl_sidecar_info *info = malloc(sizeof(*info));
+	int rc;
+
+	if (info == NULL)
+		return -ENOMEM;
+	memcpy(info->identity, f->identity, SL_SIDECAR_IDENTITY_LEN);
+	info->file_size = f->size;
+	info->chunk_size = f->chunk_size;
+	info->nb_chunks = f->nb_chunks;
+	info->path_len = f->path_len;
+	memcpy(info->path, f->path, f->path_len);
+	info->path[f->path_len] = '\0';
+	rc = sl_sidecar_write_ex(e->stagefd, f->state_name, info, f->map, flags,
+				 e->kill_point == SL_SESSION_KILL_SIDECAR ? sidecar_mid : NULL, e);
+	free(info);
+	if (rc == 0)
+		f->has_sidecar = true;
+	return rc;
+}
+
 /* @return 0, or -1 when the file failed (and may have been freed: do not touch it). */
 static int
 write_sidecar(struct sl_session_engine *e, struct sfile *f)
 {
-	struct sl_sidecar_info *info = malloc(sizeof(*info));
-	int rc = -ENOMEM;
+	int rc = store_sidecar(e, f, 0);
 
-	if (info != NULL) {
-		memcpy(info->identity, f->identity, SL_SIDECAR_IDENTITY_LEN);
-		info->file_size = f->size;
-		info->chunk_size = f->chunk_size;
-		info->nb_chunks = f->nb_chunks;
-		info->path_len = f->path_len;
-		memcpy(info->path, f->path, f->path_len);
-		info->path[f->path_len] = '\0';
-		rc = sl_sidecar_write(e->stagefd, f->state_name, info, f->map);
-		free(info);
-	}
 	if (rc < 0) {
 		SESS_LOG(ERR, "cannot write the sidecar of %s: %s\n", f->path, strerror(-rc));
 		e->st->io_errors++;
-		file_final(e, f, SL_PROTO_STATUS_IO_ERROR);
+		/* The old sidecar is intact: the chunks it records still resume. */
+		file_final(e, f,
+			   rc == -ENOSPC || rc == -EDQUOT ? SL_PROTO_STATUS_NO_SPACE
+							  : SL_PROTO_STATUS_IO_ERROR);
 		return -1;
 	}
 	e->st->sidecar_writes++;
@@ -1084,10 +1271,13 @@ sync_done(struct sl_session_engine *e, struct sfile *f, int res)
 	if (res < 0) {
 		SESS_LOG(ERR, "fdatasync of %s failed: %s\n", f->path, strerror(-res));
 		e->st->io_errors++;
-		file_final(e, f, SL_PROTO_STATUS_IO_ERROR);
+		file_final(e, f,
+			   res == -ENOSPC || res == -EDQUOT ? SL_PROTO_STATUS_NO_SPACE
+							    : SL_PROTO_STATUS_IO_ERROR);
 		return;
 	}
 	e->st->datasyncs++;
+	session_kill_point(e, SL_SESSION_KILL_FSYNC);
 	/* Only the chunks written before the fdatasync was queued are durable. */
 	for (uint32_t i = 0; i < n; i++)
 		sl_chunkmap_set_durable(f->map, f->unsynced[i]);
@@ -1201,6 +1391,7 @@ sfile_poll(struct sl_session_engine *e)
 			if (f->writes_inflight == 0 && !f->sync_inflight && f->nb_unsynced == 0) {
 				release_reservation(e, f);
 				f->state = F_DEAD;
+				f->shrink = true;
 				file_maybe_free(e, f);
 			}
 			break;
@@ -1255,5 +1446,137 @@ sfile_destroy_all(struct sl_session_engine *e)
 			cb(e, bi)->state = CB_FREE;
 		f->slot = -1;
 		file_free(e, f);
+	}
+}
+
+/* ---- the staging sweep ---- */
+
+/* A sidecar temporary older than this was left by a crash in mid-update
+ * (a live update writes and renames it within one call). */
+#define TMP_GRACE_S 60
+
+enum staged_kind {
+	SK_OTHER = 0,
+	SK_DATA,  /* <identity hex>.data */
+	SK_STATE, /* <identity hex>.state */
+	SK_TMP,   /* <identity hex>.state.tmp */
+};
+
+static enum staged_kind
+staged_kind(const char *name)
+{
+	const unsigned hex = 2 * SL_PROTO_SHA256_SIZE;
+	const char *suffix = name + hex;
+
+	for (unsigned i = 0; i < hex; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return SK_OTHER;
+	if (strcmp(suffix, ".data") == 0)
+		return SK_DATA;
+	if (strcmp(suffix, ".state") == 0)
+		return SK_STATE;
+	if (strcmp(suffix, ".state.tmp") == 0)
+		return SK_TMP;
+	return SK_OTHER;
+}
+
+static bool
+expired(const struct sl_session_engine *e, int64_t mtime, int64_t now)
+{
+	return e->p.staging_ttl_s != 0 && now - mtime > (int64_t)e->p.staging_ttl_s;
+}
+
+/*
+ * One entry of the staging area. Removed: a data file without a sidecar
+ * (no chunk of it can be resumed) found at start, a staged file whose
+ * sidecar and data have not changed for staging_ttl_s, a lone sidecar (of
+ * a publish a crash cut short after its rename) as old, and sidecar
+ * temporaries left by a crash. A data file locked by a transfer in progress
+ * is never touched, by any writer or another sluice on the same --dir.
+ */
+static void
+sweep_entry(struct sl_session_engine *e, const char *name, bool startup, int64_t now)
+{
+	enum staged_kind kind = staged_kind(name);
+	char other[2 * SL_PROTO_SHA256_SIZE + 16];
+	struct stat st, ost;
+	int64_t newest;
+	bool has_state;
+	int lockfd;
+
+	if (kind == SK_OTHER || fstatat(e->stagefd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return;
+	switch (kind) {
+	case SK_TMP:
+		if (startup || now - st.st_mtime > TMP_GRACE_S)
+			unlinkat(e->stagefd, name, 0);
+		return;
+	case SK_STATE:
+		snprintf(other, sizeof(other), "%.64s.data", name);
+		if (fstatat(e->stagefd, other, &ost, AT_SYMLINK_NOFOLLOW) == 0)
+			return; /* judged with its data file */
+		if (expired(e, st.st_mtime, now) && unlinkat(e->stagefd, name, 0) == 0)
+			e->st->staged_removed++;
+		return;
+	default:
+		break;
+	}
+	lockfd = openat(e->stagefd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (lockfd < 0)
+		return;
+	if (flock(lockfd, LOCK_EX | LOCK_NB) < 0 || fstat(lockfd, &ost) < 0 ||
+	    ost.st_ino != st.st_ino || ost.st_dev != st.st_dev) {
+		close(lockfd);
+		return;
+	}
+	snprintf(other, sizeof(other), "%.64s.state", name);
+	has_state = fstatat(e->stagefd, other, &ost, AT_SYMLINK_NOFOLLOW) == 0;
+	newest = has_state && ost.st_mtime > st.st_mtime ? ost.st_mtime : st.st_mtime;
+	if ((startup && !has_state) || expired(e, newest, now)) {
+		if (unlinkat(e->stagefd, name, 0) == 0)
+			e->st->staged_removed++;
+		unlinkat(e->stagefd, other, 0);
+	}
+	close(lockfd); /* releases the lock */
+}
+
+void
+sfile_sweep_start(struct sl_session_engine *e)
+{
+	int fd;
+
+	if (e->sweep_dir != NULL)
+		return;
+	fd = openat(e->stagefd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	e->sweep_dir = fdopendir(fd);
+	if (e->sweep_dir == NULL)
+		close(fd);
+}
+
+void
+sfile_sweep_stop(struct sl_session_engine *e)
+{
+	if (e->sweep_dir != NULL)
+		closedir(e->sweep_dir);
+	e->sweep_dir = NULL;
+	e->next_sweep_ns = e->now_ns != 0 ? e->now_ns + SWEEP_PERIOD_NS : 0;
+}
+
+void
+sfile_sweep_step(struct sl_session_engine *e, unsigned budget, bool startup)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	while (e->sweep_dir != NULL && budget-- > 0) {
+		struct dirent *de = readdir(e->sweep_dir);
+
+		if (de == NULL) {
+			sfile_sweep_stop(e);
+			return;
+		}
+		sweep_entry(e, de->d_name, startup, now);
 	}
 }

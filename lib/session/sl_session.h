@@ -104,6 +104,14 @@ struct sl_session_stats {
 	 * waits for, or one of a session under its fair share) got a buffer; their
 	 * bytes are requested again. */
 	uint64_t chunks_evicted;
+	/** MANIFESTs answered OK by finishing a publish that a crash cut short
+	 * after its rename (the final name held this very file). */
+	uint64_t files_recovered;
+	/** Staged files removed: abandoned with nothing durable, left by a crash
+	 * without a sidecar, or untouched for staging_ttl_s (docs/protocol.md). */
+	uint64_t staged_removed;
+	/** Staged files whose session ended unpublished, cut down to their durable chunks. */
+	uint64_t staged_trimmed;
 } __attribute__((aligned(64)));
 
 /**
@@ -124,13 +132,15 @@ struct sl_session_params {
 	unsigned nb_bufs;    /**< Chunk buffers (>= 4). */
 	void *buf_mem;       /**< sl_session_mem_size() bytes, 4 KiB aligned; NULL: allocate. */
 	unsigned uring_depth;
-	unsigned max_sessions;      /**< Sessions at once; more get REJECT busy. */
-	unsigned max_files;         /**< Files in progress per session (WELCOME max_files). */
-	uint64_t window;            /**< Credit window per session, bytes (>= max_chunk). */
-	uint16_t max_payload;       /**< Largest UDP payload we accept and send (1200..9000). */
-	uint32_t ack_interval_us;   /**< ACK cadence while data flows (protocol: 20 ms). */
-	uint32_t idle_timeout_ms;   /**< A silent session is freed (protocol: 30 s). */
-	uint32_t sync_interval_us;  /**< Longest wait before written chunks are fdatasynced. */
+	unsigned max_sessions;     /**< Sessions at once; more get REJECT busy. */
+	unsigned max_files;        /**< Files in progress per session (WELCOME max_files). */
+	uint64_t window;           /**< Credit window per session, bytes (>= max_chunk). */
+	uint16_t max_payload;      /**< Largest UDP payload we accept and send (1200..9000). */
+	uint32_t ack_interval_us;  /**< ACK cadence while data flows (protocol: 20 ms). */
+	uint32_t idle_timeout_ms;  /**< A silent session is freed (protocol: 30 s). */
+	uint32_t sync_interval_us; /**< Longest wait before written chunks are fdatasynced. */
+	/** Staged files (with their sidecar) untouched this long are removed; 0: never. */
+	uint32_t staging_ttl_s;
 	const struct sl_auth *auth; /**< Cookies, keys, allow list (shared, read-only). */
 	sl_session_tx_fn tx;        /**< Required. */
 	void *tx_arg;
@@ -196,6 +206,37 @@ void sl_session_destroy(struct sl_session_engine *e);
 
 /** Fault-injection seam for tests, passed to the I/O engine. */
 void sl_session_set_fault(struct sl_session_engine *e, sl_uring_fault_fn fn, void *arg);
+
+/**
+ * Where the kill seam of the tests (SLUICE_TEST_KILL_AT=POINT[:N]) makes the
+ * writer raise SIGKILL, at the N-th time its engine gets there.
+ */
+enum sl_session_kill_point {
+	SL_SESSION_KILL_NONE = 0,
+	/** "fsync": an fdatasync of staged data completed; no sidecar records it yet. */
+	SL_SESSION_KILL_FSYNC,
+	/** "sidecar": a new sidecar is written under its temporary name, not yet renamed. */
+	SL_SESSION_KILL_SIDECAR,
+	/** "rename": the file is whole, verified and synced in staging, before its rename. */
+	SL_SESSION_KILL_RENAME,
+	/** "renamed": just after the rename, before the directory fsync and sidecar removal. */
+	SL_SESSION_KILL_RENAMED,
+	SL_SESSION_KILL_COUNT
+};
+
+/** The name of a kill point ("fsync", "sidecar", "rename", "renamed"; "none"). */
+const char *sl_session_kill_point_name(unsigned point);
+
+/**
+ * Parse "POINT[:N]" (N >= 1, default 1). Pure: no EAL, no I/O.
+ *
+ * @return 0 with @p *point and @p *nth set, or -EINVAL with the reason in @p err.
+ */
+int sl_session_kill_parse(const char *text, unsigned *point, uint32_t *nth, char *err,
+			  size_t errlen);
+
+/** Arm the kill seam (@p point SL_SESSION_KILL_NONE disarms it). Tests only. */
+void sl_session_set_kill(struct sl_session_engine *e, unsigned point, uint32_t nth);
 
 /** The name of a FILE_STATUS status ("ready", "ok", "exists", "bad_path", ...). */
 const char *sl_session_status_name(unsigned status);

@@ -240,6 +240,19 @@ struct sl_sidecar_info {
 int sl_sidecar_write(int dirfd, const char *name, const struct sl_sidecar_info *info,
 		     const struct sl_chunkmap *map);
 
+/** sl_sidecar_write_ex() flag: no fdatasync, no directory fsync (as durable as page cache). */
+#define SL_SIDECAR_NO_SYNC (1u << 0)
+
+/**
+ * As sl_sidecar_write(), with @p flags (SL_SIDECAR_NO_SYNC), and calling
+ * @p mid (when not NULL) once the new sidecar is written under its temporary
+ * name and before it replaces the old one: a test seam for a crash in the
+ * middle of an update.
+ */
+int sl_sidecar_write_ex(int dirfd, const char *name, const struct sl_sidecar_info *info,
+			const struct sl_chunkmap *map, unsigned flags, void (*mid)(void *arg),
+			void *arg);
+
 /**
  * Read and validate sidecar @p name in @p dirfd.
  *

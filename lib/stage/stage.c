@@ -337,6 +337,14 @@ int
 sl_sidecar_write(int dirfd, const char *name, const struct sl_sidecar_info *info,
 		 const struct sl_chunkmap *map)
 {
+	return sl_sidecar_write_ex(dirfd, name, info, map, 0, NULL, NULL);
+}
+
+int
+sl_sidecar_write_ex(int dirfd, const char *name, const struct sl_sidecar_info *info,
+		    const struct sl_chunkmap *map, unsigned flags, void (*mid)(void *arg),
+		    void *arg)
+{
 	char tmp[NAME_MAX + 1];
 	uint8_t *buf, *p, *bitmap;
 	uint64_t len, nbytes, j;
@@ -378,18 +386,20 @@ sl_sidecar_write(int dirfd, const char *name, const struct sl_sidecar_info *info
 		goto out_free;
 	}
 	ret = write_all(fd, buf, len);
-	if (ret == 0 && fdatasync(fd) != 0)
+	if (ret == 0 && !(flags & SL_SIDECAR_NO_SYNC) && fdatasync(fd) != 0)
 		ret = -errno;
 	if (close(fd) != 0 && ret == 0)
 		ret = -errno;
 	if (ret != 0)
 		goto out_unlink;
+	if (mid != NULL)
+		mid(arg);
 	if (renameat(dirfd, tmp, dirfd, name) != 0) {
 		ret = -errno;
 		goto out_unlink;
 	}
 	/* The rename is only durable once the directory itself is synced. */
-	if (fsync(dirfd) != 0)
+	if (!(flags & SL_SIDECAR_NO_SYNC) && fsync(dirfd) != 0)
 		ret = -errno;
 	goto out_free;
 

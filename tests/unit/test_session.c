@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -1656,6 +1657,12 @@ fail_enospc(void *arg, int kind, uint64_t offset, uint32_t len, int res)
 	return kind == 0 ? -ENOSPC : res;
 }
 
+static int
+fail_fsync_enospc(void *arg, int kind, uint64_t offset, uint32_t len, int res)
+{
+	return kind == 1 ? -ENOSPC : res;
+}
+
 static void
 test_sync_error_and_enospc(void **state)
 {
@@ -1680,6 +1687,17 @@ test_sync_error_and_enospc(void **state)
 	assert_false(final_exists(c, "nosync"));
 	assert_false(final_exists(c, "full"));
 	assert_int_equal(c->st.io_errors, 2);
+	tfile_free(&t);
+
+	/* A disk that fills under an fdatasync (thin provisioning, NFS). */
+	sl_session_set_fault(c->e, fail_fsync_enospc, NULL);
+	tfile_make(&t, 3, "fullsync", 2 * K64, K64, 3);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	send_chunk(c, &t, 0);
+	send_chunk(c, &t, 1);
+	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_NO_SPACE);
+	assert_false(final_exists(c, "fullsync"));
+	assert_int_equal(c->st.files_failed[SL_PROTO_STATUS_NO_SPACE], 2);
 	tfile_free(&t);
 	check_balance(&c->st);
 }
@@ -1778,6 +1796,319 @@ test_ack_cut_short(void **state)
 	check_balance(&c->st);
 }
 
+/* SLUICE_TEST_KILL_AT's syntax. */
+static void
+test_kill_parse(void **state)
+{
+	static const char *const bad[] = { "",         "sync",  "rename:",  "rename:0",
+					   "rename:x", ":3",    "fsync:-1", "renamed:99999999999",
+					   "fsync 2",  "Rename" };
+	unsigned point = 99;
+	uint32_t nth = 0;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(sl_session_kill_parse("fsync", &point, &nth, err, sizeof(err)), 0);
+	assert_int_equal(point, SL_SESSION_KILL_FSYNC);
+	assert_int_equal(nth, 1);
+	assert_int_equal(sl_session_kill_parse("sidecar:3", &point, &nth, err, sizeof(err)), 0);
+	assert_int_equal(point, SL_SESSION_KILL_SIDECAR);
+	assert_int_equal(nth, 3);
+	assert_int_equal(sl_session_kill_parse("rename", &point, &nth, err, sizeof(err)), 0);
+	assert_int_equal(point, SL_SESSION_KILL_RENAME);
+	assert_int_equal(
+		sl_session_kill_parse("renamed:4294967295", &point, &nth, err, sizeof(err)), 0);
+	assert_int_equal(point, SL_SESSION_KILL_RENAMED);
+	assert_int_equal(nth, UINT32_MAX);
+	assert_string_equal(sl_session_kill_point_name(SL_SESSION_KILL_RENAMED), "renamed");
+	assert_string_equal(sl_session_kill_point_name(77), "unknown");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(sl_session_kill_parse(bad[i], &point, &nth, err, sizeof(err)),
+				 -EINVAL);
+		assert_true(err[0] != '\0');
+	}
+	assert_int_equal(sl_session_kill_parse(NULL, &point, &nth, err, sizeof(err)), -EINVAL);
+}
+
+static void
+wait_idle(struct ctx *c)
+{
+	for (unsigned i = 0; i < WAIT_LOOPS && sl_session_busy(c->e); i++) {
+		poll_once(c);
+		sl_session_idle_wait(c->e, 1000);
+	}
+	assert_false(sl_session_busy(c->e));
+}
+
+static void
+bye(struct ctx *c)
+{
+	struct sl_proto_msg m = { .type = SL_PROTO_BYE, .session = c->sid }, r;
+
+	assert_int_equal(feed(c, &m), 0);
+	assert_true(take(c, SL_PROTO_BYE, -1, &r));
+}
+
+/* Bytes the first staged data file of the fixture occupies on disk (-1: none). */
+static int64_t
+staged_data_bytes(struct ctx *c)
+{
+	char cmd[PATH_MAX + 128];
+	long long n = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s/.sluice/staging' && for f in *.data; do [ -f \"$f\" ] && "
+		 "stat -c %%b \"$f\"; done | head -1",
+		 c->dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	if (fscanf(p, "%lld", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n < 0 ? -1 : (int64_t)n * 512;
+}
+
+/* A transfer abandoned before any chunk was durable leaves nothing staged:
+ * no sidecar, so nothing a resume could use. */
+static void
+test_abandoned_nothing_durable(void **state)
+{
+	struct ctx *c = *state;
+	struct tfile t;
+
+	engine_start(c);
+	open_session(c);
+	tfile_make(&t, 3, "abandoned", 16ull * K64, K64, 3);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	/* The full size is preallocated while the session lives. */
+	assert_true(staged_data_bytes(c) >= (int64_t)(16 * K64));
+	send_range(c, &t, 0, K64 / 2);
+	bye(c);
+	wait_idle(c);
+	assert_int_equal(staging_entries(c), 0);
+	assert_int_equal(c->st.staged_removed, 1);
+	/* The same transfer later starts from nothing and completes. */
+	open_session(c);
+	transfer(c, &t);
+	check_file(c, &t);
+	tfile_free(&t);
+	check_balance(&c->st);
+}
+
+/* An abandoned transfer with durable chunks keeps them (and its sidecar) for
+ * a resume, and gives back the rest of its preallocation. */
+static void
+test_abandoned_keeps_durable(void **state)
+{
+	struct ctx *c = *state;
+	struct sl_proto_msg r = { 0 };
+	struct sl_proto_range rg;
+	struct tfile t;
+	int64_t held;
+
+	engine_start(c);
+	open_session(c);
+	tfile_make(&t, 4, "kept", 16ull * K64, K64, 4);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	send_chunk(c, &t, 0);
+	send_chunk(c, &t, 1);
+	bye(c);
+	wait_idle(c);
+	assert_int_equal(c->st.chunks_durable, 2);
+	assert_int_equal(staging_entries(c), 2);
+	assert_int_equal(c->st.staged_trimmed, 1);
+	held = staged_data_bytes(c);
+	print_message("staged data holds %lld bytes of %llu\n", (long long)held,
+		      (unsigned long long)t.size);
+	assert_true(held >= (int64_t)(2 * K64));
+	assert_true(held <= (int64_t)(2 * K64 + 64 * 1024)); /* a filesystem's extent slack */
+	open_session(c);
+	assert_int_equal(send_manifest(c, &t, &r), SL_PROTO_STATUS_READY);
+	assert_int_equal(r.file_status.count, 1);
+	rg = sl_proto_range_get(&r.file_status, 0);
+	assert_int_equal(rg.first, 0);
+	assert_int_equal(rg.count, 2);
+	for (uint32_t i = 2; i < t.nb; i++)
+		send_chunk(c, &t, i);
+	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_OK);
+	check_file(c, &t);
+	assert_int_equal(staging_entries(c), 0);
+	tfile_free(&t);
+	check_balance(&c->st);
+}
+
+static void
+touch_staged(struct ctx *c, const char *name, const char *when)
+{
+	char cmd[PATH_MAX + 256];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s/.sluice/staging' && echo x > '%s' && touch -d '%s' '%s'",
+		 c->dir, name, when, name);
+	assert_int_equal(system(cmd), 0);
+}
+
+static bool
+staged_exists(struct ctx *c, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/.sluice/staging/%s", c->dir, name);
+	return access(path, F_OK) == 0;
+}
+
+#define HEX_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define HEX_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define HEX_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define HEX_D "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define HEX_E "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+
+/* At start, writer 0 clears what a crash left that no resume can use, and
+ * whatever has not been touched for staging_ttl_s; a file in use (locked)
+ * and names that are not ours stay. */
+static void
+test_staging_sweep(void **state)
+{
+	struct ctx *c = *state;
+	char path[PATH_MAX];
+	int lockfd;
+
+	engine_start(c); /* makes the staging area */
+	engine_stop(c);
+	touch_staged(c, HEX_A ".data", "now");      /* no sidecar: crash leftover */
+	touch_staged(c, HEX_B ".state.tmp", "now"); /* interrupted sidecar update */
+	touch_staged(c, HEX_C ".data", "now");      /* resumable: kept */
+	touch_staged(c, HEX_C ".state", "now");
+	touch_staged(c, HEX_D ".data", "3 days ago"); /* expired */
+	touch_staged(c, HEX_D ".state", "3 days ago");
+	touch_staged(c, HEX_E ".state", "3 days ago"); /* lone sidecar, expired */
+	touch_staged(c, "notes.txt", "3 days ago");    /* not ours */
+	touch_staged(c, HEX_A "0.data", "3 days ago"); /* not ours either */
+	c->p.staging_ttl_s = 24 * 3600;
+	/* A file in use elsewhere is never touched. */
+	snprintf(path, sizeof(path), "%s/.sluice/staging/" HEX_B ".data", c->dir);
+	lockfd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(lockfd >= 0);
+	assert_int_equal(flock(lockfd, LOCK_EX), 0);
+	engine_start(c);
+	assert_false(staged_exists(c, HEX_A ".data"));
+	assert_false(staged_exists(c, HEX_B ".state.tmp"));
+	assert_true(staged_exists(c, HEX_B ".data"));
+	assert_true(staged_exists(c, HEX_C ".data"));
+	assert_true(staged_exists(c, HEX_C ".state"));
+	assert_false(staged_exists(c, HEX_D ".data"));
+	assert_false(staged_exists(c, HEX_D ".state"));
+	assert_false(staged_exists(c, HEX_E ".state"));
+	assert_true(staged_exists(c, "notes.txt"));
+	assert_true(staged_exists(c, HEX_A "0.data"));
+	assert_int_equal(c->st.staged_removed, 3);
+	close(lockfd);
+	/* While running, only what expires goes (a minute's sweep). */
+	touch_staged(c, HEX_C ".data", "2 days ago");
+	touch_staged(c, HEX_C ".state", "2 days ago");
+	for (unsigned i = 0; i < 3; i++) {
+		c->now += 61 * SEC;
+		sl_session_poll(c->e, c->now);
+	}
+	assert_false(staged_exists(c, HEX_C ".data"));
+	assert_true(staged_exists(c, HEX_B ".data")); /* no sidecar, but only start removes it */
+	/* Without a TTL nothing expires. */
+	engine_stop(c);
+	touch_staged(c, HEX_D ".data", "3 days ago");
+	touch_staged(c, HEX_D ".state", "3 days ago");
+	c->p.staging_ttl_s = 0;
+	engine_start(c);
+	assert_true(staged_exists(c, HEX_D ".data"));
+}
+
+/* Copy the only sidecar of the staging area to @p to (or back with @p back). */
+static void
+sidecar_copy(struct ctx *c, const char *to, bool back)
+{
+	char cmd[PATH_MAX * 2 + 128];
+
+	if (!back)
+		snprintf(cmd, sizeof(cmd), "cp %s/.sluice/staging/*.state '%s'", c->dir, to);
+	else
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s/.sluice/staging/%s'", to, c->dir,
+			 strrchr(to, '/') + 1);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A crash after a publish's rename and before its sidecar went leaves the
+ * final name and a lone sidecar: the MANIFEST sent again gets OK (not
+ * EXISTS) when the final name holds that very file, and EXISTS otherwise.
+ * With --overwrite, such a stale sidecar never vouches for a new data file. */
+static void
+test_interrupted_publish(void **state)
+{
+	struct ctx *c = *state;
+	char saved[PATH_MAX + 256], name[256], cmd[PATH_MAX + 64];
+	struct sl_proto_msg r = { 0 };
+	struct tfile t;
+	FILE *p;
+
+	engine_start(c);
+	open_session(c);
+	tfile_make(&t, 6, "sub/published", 8ull * K64, K64, 6);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	for (uint32_t i = 0; i < 4; i++)
+		send_chunk(c, &t, i);
+	for (unsigned i = 0; i < WAIT_LOOPS && c->st.sidecar_writes == 0; i++) {
+		poll_once(c);
+		sl_session_idle_wait(c->e, 1000);
+	}
+	assert_true(c->st.sidecar_writes > 0);
+	/* The sidecar as it stood: a stand-in for one a crash left behind. */
+	snprintf(cmd, sizeof(cmd), "ls %s/.sluice/staging/ | grep 'state$'", c->dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(name, sizeof(name), p));
+	pclose(p);
+	name[strcspn(name, "\n")] = '\0';
+	snprintf(saved, sizeof(saved), "%s/%s", c->dir, name);
+	sidecar_copy(c, saved, false);
+	for (uint32_t i = 4; i < t.nb; i++)
+		send_chunk(c, &t, i);
+	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_OK);
+	assert_int_equal(staging_entries(c), 0);
+
+	sidecar_copy(c, saved, true);
+	open_session(c);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_OK);
+	assert_int_equal(c->st.files_recovered, 1);
+	assert_int_equal(staging_entries(c), 0);
+	check_file(c, &t);
+
+	/* The final name now holds something else: EXISTS, the sidecar gone. */
+	snprintf(cmd, sizeof(cmd), "printf X | dd of=%s/sub/published conv=notrunc 2>/dev/null",
+		 c->dir);
+	assert_int_equal(system(cmd), 0);
+	sidecar_copy(c, saved, true);
+	open_session(c);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_EXISTS);
+	assert_int_equal(c->st.files_recovered, 1);
+	assert_int_equal(staging_entries(c), 0);
+	engine_stop(c);
+
+	/* With --overwrite the file is sent again whole, not taken from the
+	 * stale sidecar (whose chunks are not in the new data file). */
+	c->p.overwrite = true;
+	sidecar_copy(c, saved, true);
+	engine_start(c);
+	open_session(c);
+	assert_int_equal(send_manifest(c, &t, &r), SL_PROTO_STATUS_READY);
+	assert_int_equal(r.file_status.count, 0);
+	for (uint32_t i = 0; i < t.nb; i++)
+		send_chunk(c, &t, i);
+	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_OK);
+	check_file(c, &t);
+	unlink(saved);
+	tfile_free(&t);
+	check_balance(&c->st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1818,6 +2149,11 @@ main(void)
 		T(test_sync_error_and_enospc),
 		T(test_ack_rotation),
 		T(test_ack_cut_short),
+		cmocka_unit_test(test_kill_parse),
+		T(test_abandoned_nothing_durable),
+		T(test_abandoned_keeps_durable),
+		T(test_staging_sweep),
+		T(test_interrupted_publish),
 	};
 
 	if (!uring_available())

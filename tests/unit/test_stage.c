@@ -661,6 +661,67 @@ test_sidecar_atomic(void **state)
 	sl_chunkmap_destroy(map);
 }
 
+/* What the seam's callback sees in the middle of an update. */
+struct mid_seen {
+	int dirfd;
+	unsigned calls;
+	bool tmp_whole;  /* the temporary is the complete new sidecar */
+	int old_durable; /* the sidecar under its name still the old one */
+};
+
+static void
+mid_cb(void *arg)
+{
+	struct mid_seen *m = arg;
+	struct sl_sidecar_info got;
+	struct sl_chunkmap *back = NULL;
+
+	m->calls++;
+	m->tmp_whole = sl_sidecar_read(m->dirfd, "m.state.tmp", &got, &back) == 0 &&
+		       sl_chunkmap_durable_count(back) == 2;
+	sl_chunkmap_destroy(back);
+	back = NULL;
+	if (sl_sidecar_read(m->dirfd, "m.state", &got, &back) == 0)
+		m->old_durable = (int)sl_chunkmap_durable_count(back);
+	sl_chunkmap_destroy(back);
+}
+
+/* sl_sidecar_write_ex(): the middle of an update is reached once, with the
+ * new sidecar whole under its temporary name and the old one in place; the
+ * unsynced variant writes the same bytes. */
+static void
+test_sidecar_write_ex(void **state)
+{
+	struct fixture *fx = *state;
+	struct mid_seen m = { .dirfd = fx->dirfd, .old_durable = -1 };
+	struct sl_sidecar_info info, got;
+	struct sl_chunkmap *map = sl_chunkmap_create(4), *back = NULL;
+	uint8_t a[512], b[512];
+	size_t alen, blen;
+
+	assert_non_null(map);
+	make_info(&info, 4 * 4096, 4096, "mid");
+	sl_chunkmap_set_durable(map, 0);
+	assert_int_equal(sl_sidecar_write(fx->dirfd, "m.state", &info, map), 0);
+	sl_chunkmap_set_durable(map, 3);
+	assert_int_equal(sl_sidecar_write_ex(fx->dirfd, "m.state", &info, map, 0, mid_cb, &m), 0);
+	assert_int_equal(m.calls, 1);
+	assert_true(m.tmp_whole);
+	assert_int_equal(m.old_durable, 1);
+	assert_int_equal(sl_sidecar_read(fx->dirfd, "m.state", &got, &back), 0);
+	assert_int_equal(sl_chunkmap_durable_count(back), 2);
+	sl_chunkmap_destroy(back);
+	alen = read_file(fx->dirfd, "m.state", a, sizeof(a));
+	assert_int_equal(sl_sidecar_write_ex(fx->dirfd, "n.state", &info, map, SL_SIDECAR_NO_SYNC,
+					     NULL, NULL),
+			 0);
+	blen = read_file(fx->dirfd, "n.state", b, sizeof(b));
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	assert_int_equal(faccessat(fx->dirfd, "n.state.tmp", F_OK, 0), -1);
+	sl_chunkmap_destroy(map);
+}
+
 static void
 test_sidecar_corruption(void **state)
 {
@@ -778,6 +839,7 @@ main(void)
 		cmocka_unit_test(test_sidecar_roundtrip),
 		cmocka_unit_test(test_sidecar_write_invalid),
 		cmocka_unit_test(test_sidecar_atomic),
+		cmocka_unit_test(test_sidecar_write_ex),
 		cmocka_unit_test(test_sidecar_corruption),
 	};
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_APP_SEAMS_H
+#define SL_APP_SEAMS_H
+
+/**
+ * @file
+ * The test seams of the real binary (docs/architecture.md), off unless
+ * their environment variable is set:
+ *
+ * - SLUICE_FAULT_URING=op=write|fsync|any,errno=NAME|N,after=N,count=K[,writer=W]
+ *   makes completions of each writer's io_uring fail (lib/uring's parser);
+ * - SLUICE_TEST_KILL_AT=fsync|sidecar|rename|renamed[:N] (file mode) makes
+ *   a writer raise SIGKILL at the N-th time it gets there (lib/session).
+ *
+ * Both are read once, on the main lcore, before the writers first start.
+ */
+
+#include <rte_launch.h>
+
+#include "app.h"
+
+/**
+ * Read the seams' environment variables; log a WARNING for each one set.
+ *
+ * @return 0, or -EINVAL after printing why (exit 2).
+ */
+int app_seams_read(const struct app *a);
+
+/**
+ * The function to launch writer @p w with, @p fn (sl_ingest_lcore_main or
+ * sl_capture_lcore_main) when no seam applies to it; arms the seams of
+ * writer @p w for its next start.
+ */
+lcore_function_t *app_seams_writer(struct app *a, unsigned w, lcore_function_t *fn);
+
+#endif /* SL_APP_SEAMS_H */
