@@ -10,6 +10,7 @@
  */
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <rte_ethdev.h>
@@ -111,5 +112,16 @@ int sl_cli_run(struct app *a, const char *cmdline_file);
  * @return the exit code: 0, 1 (a writer failed), 2 (bad lcores).
  */
 int app_perf_test(struct app *a);
+
+/**
+ * Capture mode, before the writers first start (app/recover.c): repair the files an
+ * earlier run left unfinished in --dir, report each, and make every writer's series
+ * continue after the highest sequence number it has used there.
+ * @return 0, or -errno if --dir cannot be read.
+ */
+int app_recover(struct app *a);
+
+/** The "recovery" and "recovered" members of --stats-json (a sl_stats_view extra_json). */
+void app_recover_json(FILE *f, void *arg);
 
 #endif /* SL_APP_H */

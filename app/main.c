@@ -606,6 +606,8 @@ app_fill_view(struct app *a, struct sl_stats_view *v)
 		v->extra_json = file_json;
 		v->extra_summary = file_summary;
 		v->extra_arg = a;
+	} else {
+		v->extra_json = app_recover_json;
 	}
 	v->elapsed_s = a->start_tsc ? (double)(rte_rdtsc() - a->start_tsc) / (double)a->tsc_hz : 0;
 	v->nb_ports = a->nb_ports;
@@ -1228,7 +1230,8 @@ main(int argc, char **argv)
 		}
 	}
 
-	if (create_pools(a) < 0 || setup_ports(a) < 0 || create_rings_and_lcores(a) < 0) {
+	if (create_pools(a) < 0 || setup_ports(a) < 0 || create_rings_and_lcores(a) < 0 ||
+	    (a->cfg.mode == SL_MODE_CAPTURE && app_recover(a) < 0)) {
 		rte_eal_cleanup();
 		return 1;
 	}

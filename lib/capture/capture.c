@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <rte_branch_prediction.h>
@@ -523,6 +524,12 @@ file_open(struct sl_capture *c)
 		CAP_LOG(ERR, "cannot create %s in %s: %s\n", f->part, c->p.dir, strerror(errno));
 		return rc;
 	}
+	/* The lock says "a writer owns this .part" to a recovery at start
+	 * (sl_series_recover()). It lives on the open file description, which the
+	 * io_uring file table holds too, so after a SIGKILL it is freed only once
+	 * the ring is torn down and its last write has landed. Cannot fail on a
+	 * file just created with O_EXCL (but on a filesystem without locks). */
+	(void)flock(fd, LOCK_EX | LOCK_NB);
 	slot = sl_uring_file_add(c->io, fd, f->align);
 	if (slot < 0) {
 		close(fd);

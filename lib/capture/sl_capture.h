@@ -16,7 +16,10 @@
  * - a record counts as written only once its bytes and every byte before it
  *   in the file are on disk; after a failed write the file is cut at the
  *   last complete record before it, so every file stays valid;
- * - records are never reordered within a writer.
+ * - records are never reordered within a writer;
+ * - each ".part" file is flock()ed by its writer through the open file that
+ *   io_uring holds, so the lock outlives a killed process until its last
+ *   write has landed: sl_series_recover() waits for it before a repair.
  *
  * Thread safety: an sl_capture belongs to the writer lcore that created it.
  */
