@@ -223,6 +223,17 @@ classify_icmp(const uint8_t *l4, uint32_t l4_len, uint32_t flags, struct sl_net_
 	return SL_NET_ICMP_ECHO;
 }
 
+/* RFC 1122 3.2.1.3: no host sends from "this network" (0/8), loopback (127/8),
+ * a multicast group (224/4) or the limited broadcast; an answer would go to a
+ * group or to everyone. */
+static bool
+ipv4_source_ok(uint32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+
+	return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 28) != 0xe && a != UINT32_MAX;
+}
+
 static enum sl_net_verdict
 classify_ipv4(const struct sl_net_iface *ifc, const uint8_t *frame, uint32_t len, uint32_t flags,
 	      struct sl_net_pkt *out)
@@ -247,6 +258,8 @@ classify_ipv4(const struct sl_net_iface *ifc, const uint8_t *frame, uint32_t len
 	out->l4_off = (uint16_t)(out->l3_off + ihl);
 	if (ip->dst_addr != ifc->ip)
 		return SL_NET_DROP_NOT_FOR_US;
+	if (!ipv4_source_ok(ip->src_addr))
+		return SL_NET_DROP_BAD_IP_HEADER;
 	frag = rte_be_to_cpu_16(ip->fragment_offset);
 	if (frag & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))
 		return SL_NET_DROP_FRAGMENT;

@@ -58,7 +58,7 @@ enum sl_net_verdict {
 	SL_NET_ICMP6_ECHO,             /**< ICMPv6 echo request to our IPv6, checksum valid. */
 	SL_NET_DROP_RUNT,              /**< Shorter than its Ethernet, VLAN, IP or ARP header. */
 	SL_NET_DROP_BAD_ETHERTYPE,     /**< Not IPv4, ARP, IPv6 or up to two VLAN tags. */
-	SL_NET_DROP_BAD_IP_HEADER,     /**< Version, lengths or extension headers inconsistent. */
+	SL_NET_DROP_BAD_IP_HEADER,     /**< Version, lengths, ext. headers or source impossible. */
 	SL_NET_DROP_BAD_IP_CSUM,       /**< IPv4 header checksum fails. */
 	SL_NET_DROP_FRAGMENT,          /**< IPv4 MF or offset set; any IPv6 Fragment header. */
 	SL_NET_DROP_NOT_FOR_US,        /**< Destination MAC or IP not ours, or no such family. */
@@ -149,7 +149,9 @@ const char *sl_net_verdict_name(enum sl_net_verdict v);
  *
  * IPv4: a UDP checksum of 0 means "none" and is accepted, whatever the flags
  * say. The UDP length must equal the IPv4 payload length; bytes after the
- * IPv4 total length (Ethernet padding) are ignored.
+ * IPv4 total length (Ethernet padding) are ignored. A source no host may
+ * have (0.0.0.0/8, 127.0.0.0/8, multicast, 255.255.255.255) in a packet to
+ * our address is a bad header.
  *
  * IPv6: the destination must be our address, or multicast; only neighbour
  * solicitations (to our address or its solicited-node group) and other

@@ -113,6 +113,17 @@ trim(char *s)
 	return s;
 }
 
+/* Length of a value as rte_cfgfile keeps it: a backslash before a '#' is dropped. */
+static size_t
+value_len(const char *v)
+{
+	size_t n = strlen(v);
+
+	for (v = strstr(v, "\\#"); v != NULL; v = strstr(v + 2, "\\#"))
+		n--;
+	return n;
+}
+
 /*
  * What rte_cfgfile would skip or cut without a word: a line that is neither
  * a comment, a [section] nor key = value, a key before any section, text
@@ -145,8 +156,10 @@ check_shape(const char *path, char *err, size_t errlen)
 			rc = report(err, errlen, "%s:%u: the line holds a NUL byte", path, lineno);
 			break;
 		}
+		/* As rte_cfgfile reads it: the first '#' starts a comment unless a
+		 * backslash escapes it, and then the line has no comment at all. */
 		hash = strchr(line, '#');
-		if (hash != NULL)
+		if (hash != NULL && (hash == line || hash[-1] != '\\'))
 			*hash = '\0';
 		s = trim(line);
 		if (*s == '\0')
@@ -186,7 +199,7 @@ check_shape(const char *path, char *err, size_t errlen)
 				    lineno, s);
 			break;
 		}
-		if (strlen(trim(eq + 1)) >= CFG_VALUE_LEN) {
+		if (value_len(trim(eq + 1)) >= CFG_VALUE_LEN) {
 			rc = report(err, errlen,
 				    "%s:%u: the value of '%s' is too long (at most %d "
 				    "characters)",

@@ -1234,6 +1234,82 @@ test_udp6(void **state)
 	assert_int_equal(classify(f, n, NULL), SL_NET_UDP);
 }
 
+/* Gives the untagged IPv4 frame @p f (UDP or ICMP) source @p src, checksums made right again. */
+static void
+set_src_ip(uint8_t *f, uint32_t src)
+{
+	uint8_t *ip = f + 14, *l4 = ip + 20;
+	uint16_t l4_len = (uint16_t)(get16(ip + 2) - 20), c;
+	uint32_t dst = (uint32_t)get16(ip + 16) << 16 | get16(ip + 18);
+
+	put32(ip + 12, src);
+	put16(ip + 10, 0);
+	put16(ip + 10, (uint16_t)~sum16(ip, 20, 0));
+	if (ip[9] != 17)
+		return;
+	put16(l4 + 6, 0);
+	c = (uint16_t)~sum16(l4, l4_len, pseudo_sum(src, dst, 17, l4_len));
+	put16(l4 + 6, c == 0 ? 0xffff : c);
+}
+
+/*
+ * A source no host may have (RFC 1122 3.2.1.3: "this network", loopback,
+ * multicast, limited broadcast) is a bad header, as a multicast source is
+ * over IPv6: sluice would otherwise answer a datagram or a ping to a group or
+ * to everyone (tests/fuzz/fuzz_net checks this too).
+ */
+static void
+test_bad_source4(void **state)
+{
+	static const uint32_t bad[] = { 0x00000000, 0x00010203, 0x7f000001,
+					0xe0000001, 0xeffffffa, 0xffffffff };
+	static const uint32_t good[] = { PEER_IP, 0xf0000001, 0x01000001, 0xdfffffff };
+	uint8_t f[256], out[256];
+	size_t n;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = udp_frame(f, NULL);
+		set_src_ip(f, bad[i]);
+		assert_int_equal(classify(f, n, NULL), SL_NET_DROP_BAD_IP_HEADER);
+		n = icmp_request(f, NULL, 0);
+		set_src_ip(f, bad[i]);
+		assert_int_equal(classify(f, n, NULL), SL_NET_DROP_BAD_IP_HEADER);
+		assert_int_equal(
+			sl_net_build_icmp_echo_reply(&ifc, f, (uint32_t)n, out, sizeof(out)), 0);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		n = udp_frame(f, NULL);
+		set_src_ip(f, good[i]);
+		assert_int_equal(classify(f, n, NULL), SL_NET_UDP);
+		n = icmp_request(f, NULL, 0);
+		set_src_ip(f, good[i]);
+		assert_int_equal(classify(f, n, NULL), SL_NET_ICMP_ECHO);
+	}
+	/* Not ours first: a DHCP discover (0.0.0.0 to everyone) is just not for us. */
+	n = udp_frame(f, &(struct udp_opts){ .dst_mac = bcast_mac, .dst_ip = 0xffffffff });
+	set_src_ip(f, 0);
+	assert_int_equal(classify(f, n, NULL), SL_NET_DROP_NOT_FOR_US);
+}
+
+/* What the NIC verified changes nothing about where an answer would go. */
+static void
+test_bad_source4_flags(void **state)
+{
+	const uint32_t good = SL_NET_F_IP_CSUM_GOOD | SL_NET_F_L4_CSUM_GOOD;
+	struct sl_net_pkt p;
+	uint8_t f[256];
+	size_t n;
+
+	n = udp_frame(f, NULL);
+	set_src_ip(f, 0xffffffff);
+	assert_int_equal(sl_net_classify(&ifc, f, (uint32_t)n, good, &p),
+			 SL_NET_DROP_BAD_IP_HEADER);
+	n = icmp_request(f, NULL, 0);
+	set_src_ip(f, 0xe0000001);
+	assert_int_equal(sl_net_classify(&ifc, f, (uint32_t)n, good, &p),
+			 SL_NET_DROP_BAD_IP_HEADER);
+}
+
 static void
 test_ipv6_headers(void **state)
 {
@@ -1785,7 +1861,8 @@ test_truncated_consistent(void **state)
 			memcpy(f, c.frame[i], n);
 			if (p.family == 6 && ip_len >= 40) {
 				put16(ip + 4, (uint16_t)(ip_len - 40));
-			} else if (p.family == 4 && ip_len >= (size_t)(ip[0] & 0x0f) * 4) {
+			} else if (p.family == 4 && ip_len > 0 &&
+				   ip_len >= (size_t)(ip[0] & 0x0f) * 4) {
 				put16(ip + 2, (uint16_t)ip_len);
 				put16(ip + 10, 0);
 				put16(ip + 10, (uint16_t)~sum16(ip, (size_t)(ip[0] & 0x0f) * 4, 0));
@@ -1967,6 +2044,7 @@ main(void)
 		cmocka_unit_test(test_peer_from_pkt), cmocka_unit_test(test_parse_cidr),
 		cmocka_unit_test(test_truncated_all), cmocka_unit_test(test_truncated_consistent),
 		cmocka_unit_test(test_random_flips),  cmocka_unit_test(test_tshark_ipv6),
+		cmocka_unit_test(test_bad_source4),   cmocka_unit_test(test_bad_source4_flags),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

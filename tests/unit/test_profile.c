@@ -340,6 +340,33 @@ test_file_shape(void **state)
 	assert_int_equal(prof.set, SL_PROFILE_DRIVER | SL_PROFILE_BUS | SL_PROFILE_BURST);
 }
 
+/*
+ * rte_cfgfile takes "\#" for a '#' that starts no comment, and when the first
+ * '#' of a line is one, it strips no comment from that line at all. The shape
+ * check must read such a line as rte_cfgfile does, or it measures a shorter
+ * value than rte_cfgfile keeps, which then cuts it short without a word
+ * (tests/fuzz/fuzz_profile checks this too).
+ */
+static void
+test_escaped_comment_character(void **state)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), MINIMAL "devargs = a=\\#%0300d\n", 0);
+	fails_with(text, ":4: the value of 'devargs' is too long (at most 255 characters)");
+	snprintf(text, sizeof(text), MINIMAL "devargs = a=1\\#2 # %0280d\n", 0);
+	fails_with(text, ":4: the value of 'devargs' is too long (at most 255 characters)");
+	/* An escaped '#' stands for itself; a comment after it is none. */
+	loads(MINIMAL "devargs = a=1\\#2\n");
+	assert_string_equal(prof.devargs, "a=1#2");
+	fails_with(MINIMAL "[rx]\nburst = 8\\# # 9\n",
+		   ": [rx] burst: '8# # 9' is not a decimal number");
+	/* 255 characters once unescaped: the longest value, kept whole. */
+	snprintf(text, sizeof(text), MINIMAL "devargs = a=\\#%0252d\n", 0);
+	loads(text);
+	assert_int_equal(strlen(prof.devargs), 255);
+}
+
 static void
 test_missing_file(void **state)
 {
@@ -651,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_devargs),
 		cmocka_unit_test(test_file_shape),
+		cmocka_unit_test(test_escaped_comment_character),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_precedence_bad_profile),
