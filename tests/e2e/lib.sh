@@ -23,6 +23,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The system's python3 (a package "deps" installs) before any version manager's shim
+# in PATH: a pyenv shim costs a second or more per start, and the tests start python
+# often, some of them while busy-polling lcores hold the CPUs. Only stdlib is used.
+if [ -x /usr/bin/python3 ]; then
+	mkdir "$T_DIR/.bin"
+	ln -s /usr/bin/python3 "$T_DIR/.bin/python3"
+	export PATH="$T_DIR/.bin:$PATH"
+fi
+
 on_exit() { T_CLEANUP+=("$*"); }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "SKIP: $*"; exit 77; }

@@ -39,10 +39,24 @@ js="$T_DIR/two.json"
 [ -z "$(ls -A "$out")" ] || fail "files left behind"
 
 note "SIGINT ends a 60 s run early, files still finished"
+# SIGINT only once the writers write (sluice's handler is in place by then): EAL
+# alone may take seconds to start under sanitizers or on a loaded machine, and a
+# SIGINT before the handler would kill sluice instead of testing its stop.
 # shellcheck disable=SC2046
-timeout --preserve-status --signal=INT --kill-after=20 2 "$SLUICE" $(eal_args 1) -- --perf-test=disk --duration=60 \
-	--dir="$out" --stats-json="$T_DIR/int.json" >"$T_DIR/int.log" 2>&1 || rc=$?
-[ "${rc:-0}" -eq 0 ] || { cat "$T_DIR/int.log"; fail "interrupted perf-test exited ${rc:-0}"; }
+timeout --preserve-status --signal=INT --kill-after=20 120 "$SLUICE" $(eal_args 1) -- \
+	--perf-test=disk --duration=60 --dir="$out" --stats-json="$T_DIR/int.json" \
+	>"$T_DIR/int.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+	[ -z "$(find "$out" -mindepth 2 -type f -print -quit)" ] || break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+sleep 1
+kill -INT "$pid" 2>/dev/null || true
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$T_DIR/int.log"; fail "interrupted perf-test exited $rc"; }
 [ "$(json "$T_DIR/int.json" '1 if j["duration_s"] < 20 else 0')" -eq 1 ] || fail "SIGINT did not stop it"
 [ "$(json "$T_DIR/int.json" 'j["total"]["bytes"]')" -gt 0 ] || fail "nothing landed before SIGINT"
 [ -z "$(ls -A "$out")" ] || fail "files left behind after SIGINT"
