@@ -146,6 +146,10 @@ sendq_build(struct sendq *q, const struct sl_sender_dgram *dg, unsigned n, bool 
 		if (j - i > 1) {
 			struct cmsghdr *cm;
 
+			/* Zeroed whole: the kernel is handed the padding after the
+			 * 2-byte payload too (CMSG_SPACE), and valgrind rightly
+			 * flags uninitialised bytes passed to sendmmsg(). */
+			memset(q->ctl[q->nmsgs].buf, 0, sizeof(q->ctl[q->nmsgs].buf));
 			h->msg_control = q->ctl[q->nmsgs].buf;
 			h->msg_controllen = sizeof(q->ctl[q->nmsgs].buf);
 			cm = CMSG_FIRSTHDR(h);
