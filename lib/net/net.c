@@ -58,6 +58,7 @@ static const char *const verdict_names[SL_NET_NB_VERDICTS] = {
 	[SL_NET_DROP_UNSUPPORTED_PROTO] = "unsupported_proto",
 	[SL_NET_DROP_ARP_OTHER] = "arp_other",
 	[SL_NET_DROP_NDP_OTHER] = "ndp_other",
+	[SL_NET_DROP_BAD_SRC_MAC] = "bad_src_mac",
 };
 
 const char *
@@ -417,6 +418,10 @@ sl_net_classify(const struct sl_net_iface *ifc, const uint8_t *frame, uint32_t l
 	if (len < ETH_LEN)
 		return SL_NET_DROP_RUNT;
 	memcpy(&out->src_mac, frame + RTE_ETHER_ADDR_LEN, RTE_ETHER_ADDR_LEN);
+	/* No station sends from a group address (IEEE 802: the I/G bit of a source
+	 * is 0); every reply would go to a group or to everyone. */
+	if (rte_is_multicast_ether_addr(&out->src_mac))
+		return SL_NET_DROP_BAD_SRC_MAC;
 	type = read_be16(frame + off);
 	off += 2;
 	/* 802.1Q alone, or an 802.1ad outer tag followed by one 802.1Q tag. */

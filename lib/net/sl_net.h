@@ -69,6 +69,7 @@ enum sl_net_verdict {
 	SL_NET_DROP_UNSUPPORTED_PROTO, /**< Another IP protocol, ICMP type or IPv6 ext header. */
 	SL_NET_DROP_ARP_OTHER,         /**< ARP that is not an Ethernet/IPv4 request for us. */
 	SL_NET_DROP_NDP_OTHER,         /**< Any other ICMPv6: adverts, MLD, DAD, NS for others. */
+	SL_NET_DROP_BAD_SRC_MAC,       /**< A group (multicast or broadcast) source MAC. */
 	SL_NET_NB_VERDICTS
 };
 

@@ -1291,6 +1291,45 @@ test_bad_source4(void **state)
 	assert_int_equal(classify(f, n, NULL), SL_NET_DROP_NOT_FOR_US);
 }
 
+/*
+ * A group source MAC (the I/G bit set: multicast, or the broadcast address) is
+ * no station's (IEEE 802): dropped, whatever the frame, so nothing is answered
+ * to a group. The same frames from a unicast source are served.
+ */
+static void
+test_bad_src_mac(void **state)
+{
+	static const uint8_t groups[][6] = { { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 },
+					     { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 },
+					     { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+					     { 0x03, 0x00, 0x00, 0x00, 0x00, 0x00 } };
+	uint8_t f[256];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		n = udp_frame(f, NULL);
+		assert_int_equal(classify(f, n, NULL), SL_NET_UDP);
+		memcpy(f + 6, groups[i], 6);
+		assert_int_equal(classify(f, n, NULL), SL_NET_DROP_BAD_SRC_MAC);
+		n = icmp_request(f, NULL, 0);
+		memcpy(f + 6, groups[i], 6);
+		assert_int_equal(classify(f, n, NULL), SL_NET_DROP_BAD_SRC_MAC);
+		n = arp_frame(f, bcast_mac, NULL, 0, 1, OUR_IP);
+		assert_int_equal(classify(f, n, NULL), SL_NET_ARP_REQUEST);
+		memcpy(f + 6, groups[i], 6);
+		assert_int_equal(classify(f, n, NULL), SL_NET_DROP_BAD_SRC_MAC);
+		n = echo6_frame(f, &(struct v6_opts){ 0 });
+		assert_int_equal(classify(f, n, NULL), SL_NET_ICMP6_ECHO);
+		memcpy(f + 6, groups[i], 6);
+		assert_int_equal(classify(f, n, NULL), SL_NET_DROP_BAD_SRC_MAC);
+	}
+	/* The locally administered bit (0x02) is no group bit. */
+	n = udp_frame(f, NULL);
+	f[6] = 0x02;
+	assert_int_equal(classify(f, n, NULL), SL_NET_UDP);
+}
+
 /* What the NIC verified changes nothing about where an answer would go. */
 static void
 test_bad_source4_flags(void **state)
@@ -2045,6 +2084,7 @@ main(void)
 		cmocka_unit_test(test_truncated_all), cmocka_unit_test(test_truncated_consistent),
 		cmocka_unit_test(test_random_flips),  cmocka_unit_test(test_tshark_ipv6),
 		cmocka_unit_test(test_bad_source4),   cmocka_unit_test(test_bad_source4_flags),
+		cmocka_unit_test(test_bad_src_mac),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
