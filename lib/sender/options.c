@@ -61,7 +61,7 @@ sl_sender_status_from_proto(uint8_t code)
 int
 sl_sender_parse_rate(const char *s, uint64_t *bps)
 {
-	unsigned long long whole = 0, frac = 0, frac_div = 1, mult = 1;
+	unsigned long long whole = 0, frac = 0, frac_div = 1, mult = 1, part;
 	const char *p = s;
 	bool digits = false;
 
@@ -112,7 +112,11 @@ sl_sender_parse_rate(const char *s, uint64_t *bps)
 		return -EINVAL;
 	if (whole > UINT64_MAX / mult)
 		return -ERANGE;
-	*bps = whole * mult + (uint64_t)((unsigned __int128)frac * mult / frac_div);
+	/* The fraction may still carry the product past 64 bits ("18446744073709551.9k"). */
+	part = (uint64_t)((unsigned __int128)frac * mult / frac_div);
+	if (part > UINT64_MAX - whole * mult)
+		return -ERANGE;
+	*bps = whole * mult + part;
 	if (*bps == 0)
 		return -ERANGE;
 	return 0;

@@ -265,6 +265,31 @@ test_rate(void **state)
 	assert_int_equal(sl_sender_parse_rate("20000000T", &v), -ERANGE);
 }
 
+/*
+ * A whole part just under 2^64 / the unit passes the overflow check, and the
+ * fraction then carried the product past 64 bits: "18446744073709551.999k"
+ * was taken as 383 bit/s (found by tests/fuzz/fuzz_config).
+ */
+static void
+test_rate_overflow(void **state)
+{
+	uint64_t v;
+
+	assert_int_equal(sl_sender_parse_rate("18446744073709551.999k", &v), -ERANGE);
+	assert_int_equal(sl_sender_parse_rate("18446744073709551.616k", &v), -ERANGE);
+	assert_int_equal(sl_sender_parse_rate("18446744073.709551616G", &v), -ERANGE);
+	assert_int_equal(sl_sender_parse_rate("18446744.073709552T", &v), -ERANGE);
+	/* The largest rates that fit are still taken, to the bit. */
+	assert_int_equal(sl_sender_parse_rate("18446744073709551.615k", &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	assert_int_equal(sl_sender_parse_rate("18446744073.709551615G", &v), 0);
+	assert_int_equal(v, UINT64_MAX);
+	assert_int_equal(sl_sender_parse_rate("18446744.073709551T", &v), 0);
+	assert_int_equal(v, UINT64_MAX - 615);
+	assert_int_equal(sl_sender_parse_rate("18446744073709551.6149k", &v), 0);
+	assert_int_equal(v, UINT64_MAX - 1);
+}
+
 /* ---- Source walking. */
 
 struct warnings {
@@ -2012,6 +2037,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_rate_overflow),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_bucket),
