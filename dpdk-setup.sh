@@ -60,10 +60,14 @@ Set up, build and try:
                             configure and build with meson/ninja; prints the path of the binary
   demo                      deps + build + hugepages, then capture a generated pcap replayed through
                             the net_pcap virtual device for $DEMO_SECONDS s; no NIC needed
-  test [--suite NAME]... [--sanitize]
+  test [--suite NAME]... [--no-suite NAME]... [--sanitize | --valgrind]
                             deps + build + hugepages, then run the unit and e2e test suites
+                            (--sanitize: under ASan and UBSan; --valgrind: unit tests, memcheck)
   bench [ARGS...]           install the benchmark tools, build, run tests/perf/bench.sh ARGS
                             (the benchmarks, not part of test; see docs/performance.md)
+  fuzz [SECONDS] [TARGET...]
+                            build the libFuzzer targets of tests/fuzz with clang (in build-fuzz/)
+                            and run each for SECONDS (default 60); fails on a crash
 
 Bare metal:
   hugepages [SIZE] [--node N] [--page 2M|1G]
@@ -123,13 +127,19 @@ EOF
 		;;
 	test)
 		cat <<EOF
-Usage: ./dpdk-setup.sh test [--suite NAME]... [--sanitize]
+Usage: ./dpdk-setup.sh test [--suite NAME]... [--no-suite NAME]... [--sanitize | --valgrind]
 
 Installs the packages, builds, reserves hugepages, then runs the test suites one test at
 a time (default: unit and e2e).
 
-  --suite NAME   run the suite NAME (unit or e2e); repeatable
-  --sanitize     build and test with ASan and UBSan (in build-san/)
+  --suite NAME      run the suite NAME (unit or e2e); repeatable
+  --no-suite NAME   leave out the tests of suite NAME; repeatable (CI's sanitized pass
+                    leaves out sanitize-slow, see .ci/run)
+  --sanitize        build and test with ASan and UBSan (in build-san/); any report, a
+                    leak included, fails the test (tests/meson.build, docs/security.md)
+  --valgrind        run the unit tests of the normal build (build/) under valgrind's
+                    memcheck (meson test --setup valgrind); any error or leak fails the
+                    test; installs valgrind if missing. Not with --sanitize or e2e
 EOF
 		;;
 	bench)
@@ -140,6 +150,22 @@ Runs the benchmarks of tests/perf (not part of "test"); see docs/performance.md 
 they measure and how to read them. Installs the benchmark tools if missing
 (${BENCH_PACKAGES[*]}, and the packages of "deps"), builds
 sluice in build/ (or SL_BUILD_DIR), then runs tests/perf/bench.sh ARGS.
+EOF
+		;;
+	fuzz)
+		cat <<EOF
+Usage: ./dpdk-setup.sh fuzz [SECONDS] [TARGET...]
+
+Builds the libFuzzer targets of tests/fuzz (one per parser that sees outside bytes:
+net, proto, sender, safepath, pcap, config, profile, stage, auth) with clang, ASan and
+UBSan in build-fuzz/ (or SL_FUZZ_BUILD_DIR), installing clang and its fuzzer runtime
+if missing, then runs each TARGET (default: all), one at a time, for SECONDS (default
+60). Each starts from its seeds (tests/fuzz/corpus/TARGET, never written to) and the
+inputs earlier runs found (build-fuzz/fuzz-corpus/TARGET). Logs go to
+build-fuzz/fuzz-logs/. A target that crashes, leaks, trips a sanitizer or an
+invariant fails the command (exit 1), naming the target and the input that did it
+(build-fuzz/fuzz-artifacts/); run the target on that file to reproduce it.
+CI (.ci/run) runs every target for a few seconds after "test".
 EOF
 		;;
 	hugepages)
@@ -1669,7 +1695,7 @@ demo_file() {
 }
 
 cmd_test() {
-	local sanitize=0 rc=0
+	local sanitize=0 valgrind=0 rc=0
 	local suites=()
 	local args=()
 
@@ -1680,6 +1706,13 @@ cmd_test() {
 			return 0
 			;;
 		--sanitize) sanitize=1 ;;
+		--valgrind) valgrind=1 ;;
+		--no-suite)
+			[[ $# -ge 2 ]] || usage_error "--no-suite needs a name"
+			args+=(--no-suite "$2")
+			shift
+			;;
+		--no-suite=*) args+=(--no-suite "${1#--no-suite=}") ;;
 		--suite)
 			[[ $# -ge 2 ]] || usage_error "--suite needs a name"
 			suites+=("$2")
@@ -1690,6 +1723,17 @@ cmd_test() {
 		esac
 		shift
 	done
+	# --- valgrind (docs/security.md): the unit tests of the normal build under memcheck,
+	# through the "valgrind" test setup of tests/meson.build. Only unit tests: e2e runs
+	# whole DPDK processes, and a sanitized binary cannot run under valgrind.
+	if [[ $valgrind -eq 1 ]]; then
+		[[ $sanitize -eq 0 ]] || usage_error "--valgrind and --sanitize exclude each other"
+		[[ ${#suites[@]} -gt 0 ]] || suites=(unit)
+		[[ " ${suites[*]} " != *" e2e "* ]] || usage_error "--valgrind runs unit tests only"
+		PACKAGES+=(valgrind)
+		args+=(--setup valgrind)
+	fi
+	# --- end of valgrind
 	[[ ${#suites[@]} -gt 0 ]] || suites=(unit e2e)
 
 	install_deps
@@ -1702,11 +1746,100 @@ cmd_test() {
 	for suite in "${suites[@]}"; do
 		args+=(--suite "$suite")
 	done
-	# Sanitizers slow the binaries down severalfold.
-	[[ $sanitize -eq 1 ]] && args+=(--timeout-multiplier 3)
+	# Sanitizers slow the binaries down severalfold (the valgrind setup has its own).
+	[[ $sanitize -eq 1 ]] && args+=(--timeout-multiplier 4)
 	# e2e tests run whole DPDK processes; in parallel they would fight over few CPUs.
 	meson test -C "$BUILD_DIR" "${args[@]}" --print-errorlogs --num-processes 1 || rc=$?
 	exit "$rc"
+}
+
+# The libFuzzer targets of tests/fuzz: clang builds them, with every module
+# instrumented, in a build directory of their own (-Dfuzz=enabled).
+fuzz_build() {
+	local dir=$1 version src
+	local targets=()
+
+	PACKAGES+=(clang)
+	command -v clang >/dev/null || install_deps
+	# The fuzzer runtime comes apart from clang, in the package of its version.
+	version=$(clang -dumpversion)
+	PACKAGES+=("libclang-rt-${version%%.*}-dev")
+	install_deps
+	if [[ ! -f $dir/meson-private/coredata.dat ]]; then
+		CC=clang meson setup -Dfuzz=enabled -Dtests=disabled -Dbuildtype=debugoptimized \
+			"$dir"
+	fi
+	for src in tests/fuzz/fuzz_*.c; do
+		src=${src##*/}
+		src=${src%.c}
+		[[ $src == fuzz_seeds ]] || targets+=("tests/fuzz/$src")
+	done
+	ninja -C "$dir" "${targets[@]}"
+}
+
+# Usage: fuzz_targets SECONDS [TARGET...]: builds, then runs each target (default: all)
+# for SECONDS, one at a time; returns 1 if any failed, after running the others.
+fuzz_targets() {
+	local seconds=$1
+	local dir=${SL_FUZZ_BUILD_DIR:-build-fuzz}
+	local names=("${@:2}")
+	local failed=()
+	local name log artifact rc
+	local extra=()
+
+	if [[ ${#names[@]} -eq 0 ]]; then
+		for name in tests/fuzz/corpus/*/; do
+			name=${name%/}
+			names+=("${name##*/}")
+		done
+	fi
+	for name in "${names[@]}"; do
+		[[ -f tests/fuzz/fuzz_$name.c ]] ||
+			usage_error "no fuzz target '$name' (tests/fuzz/fuzz_$name.c)"
+	done
+	fuzz_build "$dir"
+	mkdir -p "$dir/fuzz-logs" "$dir/fuzz-artifacts"
+	for name in "${names[@]}"; do
+		log=$dir/fuzz-logs/$name.log
+		extra=()
+		[[ -f tests/fuzz/$name.dict ]] && extra+=("-dict=tests/fuzz/$name.dict")
+		mkdir -p "$dir/fuzz-corpus/$name"
+		info "fuzz_$name: $seconds s"
+		rc=0
+		# New inputs go to the first directory; the seeds in git are only read.
+		"$dir/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -rss_limit_mb=2048 \
+			-timeout=30 -artifact_prefix="$dir/fuzz-artifacts/$name-" \
+			-print_final_stats=1 "${extra[@]}" "$dir/fuzz-corpus/$name" \
+			"tests/fuzz/corpus/$name" >"$log" 2>&1 || rc=$?
+		grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 | sed 's/^/  /' || true
+		if [[ $rc -ne 0 ]]; then
+			artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+			warn "fuzz_$name failed (exit $rc): input ${artifact:-(none written)}, log $log"
+			grep -m 5 -E 'ERROR|invariant failed|runtime error|SUMMARY' "$log" >&2 || true
+			failed+=("fuzz_$name")
+		fi
+	done
+	if [[ ${#failed[@]} -gt 0 ]]; then
+		warn "fuzzing failed: ${failed[*]} (reproduce: $dir/tests/fuzz/TARGET INPUT)"
+		return 1
+	fi
+	info "Fuzzing: ${#names[@]} targets, $seconds s each, no failure."
+}
+
+cmd_fuzz() {
+	local seconds=60
+
+	if [[ ${1:-} == -h || ${1:-} == --help ]]; then
+		command_help fuzz
+		return 0
+	fi
+	if [[ ${1:-} =~ ^[0-9]+$ ]]; then
+		seconds=$((10#$1))
+		shift
+		[[ $seconds -gt 0 ]] || usage_error "SECONDS must be at least 1"
+	fi
+	[[ ${1:-} != -* ]] || usage_error "unknown fuzz option: $1"
+	fuzz_targets "$seconds" "$@" || exit 1
 }
 
 # The benchmarks live in tests/perf; their arguments go to tests/perf/bench.sh.
@@ -1732,7 +1865,7 @@ main() {
 	[[ $# -gt 0 ]] && shift
 	cd "$ROOT"
 	case $cmd in
-	deps | build | hugepages | bind | unbind | status | demo | test | bench) COMMAND=$cmd ;;
+	deps | build | hugepages | bind | unbind | status | demo | test | bench | fuzz) COMMAND=$cmd ;;
 	esac
 	case $cmd in
 	deps) cmd_deps "$@" ;;
@@ -1744,6 +1877,7 @@ main() {
 	demo) cmd_demo "$@" ;;
 	test) cmd_test "$@" ;;
 	bench) cmd_bench "$@" ;;
+	fuzz) cmd_fuzz "$@" ;;
 	help | --help | -h) usage ;;
 	"") usage_error "no command given" ;;
 	*) usage_error "unknown command: $cmd" ;;
