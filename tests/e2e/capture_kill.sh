@@ -125,16 +125,14 @@ grep -hE '^sluice: recovered .* trimmed [1-9][0-9]* bytes: ' "$T_DIR"/clean?.log
 [ -z "$(find "$T_DIR/out" -name '*.corrupt')" ] || fail "a file was judged corrupt"
 mapfile -t files < <(capture_files "$T_DIR/out")
 [ "$(find "$T_DIR/out" -type f | wc -l)" -eq "${#files[@]}" ] || fail "files other than captures"
-# check_files_clean, with one capinfos and one pcapdump for all the files (tshark reads
-# one file at a time).
-out=$(capinfos -M "${files[@]}" 2>&1 >/dev/null) || fail "capinfos failed: $out"
-[ -z "$out" ] || fail "capinfos warns: $out"
-"$PCAPDUMP" -q "${files[@]}" || fail "pcapdump rejects a file"
-for f in "${files[@]}"; do
-	tshark -r "$f" -q >"$T_DIR/tshark.out" 2>&1 || fail "tshark failed on $f"
+# Every file read by capinfos and pcapdump, a sample by tshark (check_files_clean), and
+# every repaired file by tshark too.
+check_files_clean "${files[@]}"
+while read -r name _; do
+	tshark -r "$T_DIR/out/$name" -q >"$T_DIR/tshark.out" 2>&1 || fail "tshark failed on $name"
 	out=$(grep -v 'Running as user "root"' "$T_DIR/tshark.out" || true)
-	[ -z "$out" ] || fail "tshark warns on $f: $out"
-done
+	[ -z "$out" ] || fail "tshark warns on $name: $out"
+done < <(cat "$T_DIR"/recovered?)
 # capinfos counts in each recovered file the records the recovery reported.
 capinfos -M -c -T -r "${files[@]}" | awk -F'\t' '{ sub(".*/", "", $1); print $1, $2 }' |
 	sort >"$T_DIR/counts.txt"

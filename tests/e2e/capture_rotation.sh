@@ -30,7 +30,7 @@ check_balanced "$T_DIR/size.json"
 
 note "rotation by time: 1 s, looping replay for 3.5 s"
 run_sluice 2 60 --vdev="net_pcap0,rx_pcap=$T_DIR/in.pcap,infinite_rx=1" -- \
-	--mbufs=65536 --dir="$T_DIR/time" --format=pcapng --rotate-seconds=1 --rotate-size=0 --duration=3.5 \
+	--mbufs=65536 --dir="$T_DIR/time" --format=pcapng --snaplen=96 --rotate-seconds=1 --rotate-size=0 --duration=3.5 \
 	--stats-period=1 --idle-sleep=20 --stats-json="$T_DIR/time.json" ||
 	{ cat "$T_DIR/sluice.log"; fail "sluice failed"; }
 mapfile -t files < <(capture_files "$T_DIR/time")

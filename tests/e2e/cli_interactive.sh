@@ -13,8 +13,10 @@ command -v tshark >/dev/null || skip "tshark is not installed"
 command -v capinfos >/dev/null || skip "capinfos is not installed"
 
 # Small frames and many flows: the infinite replay runs at full speed, and
-# every packet that passes the filter (one flow in 64) goes to disk.
-"$MKPCAP" -o "$T_DIR/in.pcap" -n 5000 -s 60-200 --flows 64 --seed 5
+# every packet that passes the filter (one flow in 256) goes to disk.
+"$MKPCAP" -o "$T_DIR/in.pcap" -n 20000 -s 60-200 --flows 256 --seed 5
+# The finite replay of --cmdline-file: one flow in 64 of 5000 packets.
+"$MKPCAP" -o "$T_DIR/in2.pcap" -n 5000 -s 60-200 --flows 64 --seed 5
 mkdir "$T_DIR/out" "$T_DIR/out2" "$T_DIR/out3"
 
 # mkpcap's flows use UDP source ports 1024, 1025, ...: each filter below
@@ -271,7 +273,7 @@ start
 EOF
 mkfifo "$T_DIR/ctl"
 # shellcheck disable=SC2046
-"$SLUICE" $(eal_args 2) --vdev="net_pcap0,rx_pcap=$T_DIR/in.pcap" -- -i \
+"$SLUICE" $(eal_args 2) --vdev="net_pcap0,rx_pcap=$T_DIR/in2.pcap" -- -i \
 	--cmdline-file="$T_DIR/cmds" --dir="$T_DIR/out3" --max-packets=5000 --idle-sleep=20 \
 	--stats-json="$T_DIR/stats3.json" <"$T_DIR/ctl" >"$T_DIR/file.log" 2>&1 &
 pid=$!
@@ -303,7 +305,7 @@ done
 mapfile -t files3 < <(capture_files "$T_DIR/out3")
 [ "${#files3[@]}" -ge 1 ] || fail "--cmdline-file run wrote no file"
 check_files_clean "${files3[@]}"
-tshark -r "$T_DIR/in.pcap" -Y "udp.srcport == 1025" -F pcap -w "$T_DIR/sel.pcap" 2>/dev/null
+tshark -r "$T_DIR/in2.pcap" -Y "udp.srcport == 1025" -F pcap -w "$T_DIR/sel.pcap" 2>/dev/null
 kept=$("$PCAPDUMP" "$T_DIR/sel.pcap" | wc -l)
 [ "$kept" -gt 0 ] || fail "no packet of flow 1025 in the input"
 "$PCAPDUMP" "$T_DIR/sel.pcap" >"$T_DIR/sel.txt"
