@@ -12,6 +12,7 @@
 
 #include "app.h"
 #include "sl_series.h"
+#include "sl_stats.h"
 
 /* How long a .part may stay locked by the I/O of a killed writer before it counts as a
  * live writer's: its io_uring is torn down after the process is gone, once its last
@@ -121,23 +122,6 @@ app_recover(struct app *a)
 	return 0;
 }
 
-static void
-json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void
 app_recover_json(FILE *f, void *arg)
 {
@@ -149,18 +133,18 @@ app_recover_json(FILE *f, void *arg)
 		const struct recovered *k = &rec.list[i];
 
 		fprintf(f, "%s\n    {\"file\": ", i ? "," : "");
-		json_str(f, k->name[0] ? k->name : k->part);
+		sl_stats_json_string(f, k->name[0] ? k->name : k->part);
 		fprintf(f, ", \"part\": ");
-		json_str(f, k->part);
+		sl_stats_json_string(f, k->part);
 		fprintf(f, ", \"action\": ");
-		json_str(f, sl_series_recovery_action_name(k->action));
+		sl_stats_json_string(f, sl_series_recovery_action_name(k->action));
 		fprintf(f,
 			", \"records\": %" PRIu64 ", \"kept_bytes\": %" PRIu64
 			", \"trimmed_bytes\": %" PRIu64 ", \"size\": %" PRIu64
 			", \"renamed_aside\": %s, \"why\": ",
 			k->records, k->kept_bytes, k->trimmed_bytes, k->size,
 			k->renamed_aside ? "true" : "false");
-		json_str(f, k->why);
+		sl_stats_json_string(f, k->why);
 		fprintf(f, "}");
 	}
 	fprintf(f, "%s]", rec.nb ? "\n  " : "");

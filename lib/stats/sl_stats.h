@@ -195,6 +195,9 @@ sl_fate_drops(const struct sl_fate *f)
  */
 int sl_stats_json(FILE *f, const struct sl_stats_view *v);
 
+/** Write @p s (NULL: "") to @p f as a JSON string, quoted and escaped. */
+void sl_stats_json_string(FILE *f, const char *s);
+
 /** Print the human summary (one block per port, per writer, and totals). */
 void sl_stats_summary(FILE *f, const struct sl_stats_view *v);
 

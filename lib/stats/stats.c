@@ -52,8 +52,8 @@ sl_stats_fate(const struct sl_stats_view *v, int port_id, struct sl_fate *out)
 				add_writer_port(out, &v->writer[i]->port[p]);
 }
 
-static void
-json_string(FILE *f, const char *s)
+void
+sl_stats_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; s != NULL && *s != '\0'; s++) {
@@ -109,7 +109,7 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 	}
 
 	fprintf(f, "{\n  \"version\": 1,\n  \"mode\": ");
-	json_string(f, v->mode);
+	sl_stats_json_string(f, v->mode);
 	fprintf(f, ",\n  \"elapsed_s\": %.3f,\n  \"balanced\": %s,\n  \"total\": {", v->elapsed_s,
 		sl_fate_unaccounted(&total) == 0 ? "true" : "false");
 	json_fate(f, &total);
@@ -119,7 +119,7 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 	for (unsigned i = 0; i < v->nb_ports; i++) {
 		sl_stats_fate(v, v->port_id[i], &x);
 		fprintf(f, "%s\n    {\"port\": %u, \"name\": ", i ? "," : "", v->port_id[i]);
-		json_string(f, v->port_name[i]);
+		sl_stats_json_string(f, v->port_name[i]);
 		fprintf(f, ", ");
 		json_fate(f, &x);
 		fprintf(f, ", ");

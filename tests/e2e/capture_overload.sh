@@ -30,14 +30,9 @@ else
 	skip "no write throttling: the io controller is on no cgroup2 hierarchy${v2:+ ($v2 has: $(cat "$v2/cgroup.controllers"))} and there is no v1 blkio"
 fi
 
-# The image lives in RAM: the throttle on the loop device is the only slow disk. On
-# the host's disk its page cache would be flushed by the first fsync, at whatever
-# speed that disk has at the moment (seconds to tens of seconds on a busy VM).
-img=$(mktemp /dev/shm/sluice-e2e-XXXXXX.img)
-on_exit "rm -f $img"
-truncate -s 512M "$img"
-mkfs.ext4 -q -F "$img"
-loop=$(losetup --find --show "$img") || skip "no free loop device"
+ram_image 512M
+mkfs.ext4 -q -F "$IMG"
+loop=$(losetup --find --show "$IMG") || skip "no free loop device"
 on_exit "losetup -d $loop"
 mkdir "$T_DIR/mnt"
 mount "$loop" "$T_DIR/mnt" || skip "cannot mount a loop device"

@@ -10,14 +10,9 @@ blkio=/sys/fs/cgroup/blkio
 [ -w "$blkio/blkio.throttle.write_bps_device" ] || skip "no blkio throttling (cgroup v1 blkio)"
 command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null || skip "needs losetup, mkfs.ext4"
 
-# The image lives in RAM: the throttle on the loop device is the only slow disk. On
-# the host's disk its page cache would be flushed by the first fsync, at whatever
-# speed that disk has at the moment (seconds to tens of seconds on a busy VM).
-img=$(mktemp /dev/shm/sluice-e2e-XXXXXX.img)
-on_exit "rm -f $img"
-truncate -s 256M "$img"
-mkfs.ext4 -q -F "$img"
-loop=$(losetup --find --show "$img") || skip "no free loop device"
+ram_image 256M
+mkfs.ext4 -q -F "$IMG"
+loop=$(losetup --find --show "$IMG") || skip "no free loop device"
 on_exit "losetup -d $loop"
 mkdir "$T_DIR/mnt"
 mount "$loop" "$T_DIR/mnt" || skip "cannot mount a loop device"

@@ -39,14 +39,9 @@ size=$((24 * 1024 * 1024))
 mkfile "$SRC/one.bin" "$size"
 mkfile "$SRC/two.bin" "$size"
 
-# The image lives in RAM: the throttle on the loop device is the only slow disk. On
-# the host's disk its page cache would be flushed by the first fsync, at whatever
-# speed that disk has at the moment (seconds to tens of seconds on a busy VM).
-img=$(mktemp /dev/shm/sluice-e2e-XXXXXX.img)
-on_exit "rm -f $img"
-truncate -s 160M "$img"
-mkfs.ext4 -q -F "$img"
-LOOP=$(losetup -f --show "$img") || skip "no loop device here"
+ram_image 160M
+mkfs.ext4 -q -F "$IMG"
+LOOP=$(losetup -f --show "$IMG") || skip "no loop device here"
 on_exit "losetup -d $LOOP"
 OUT=$T_DIR/disk
 mkdir -p "$OUT"

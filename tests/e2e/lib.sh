@@ -75,6 +75,17 @@ capture_files() {
 	find "$1" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort
 }
 
+# ram_image SIZE: an empty file of SIZE (as truncate takes it) in /dev/shm, in $IMG, for a
+# filesystem on a loop device, removed at exit. In RAM, a throttle on the loop device is
+# the only slow disk: on the host's disk, the first fsync would flush the image's page
+# cache at whatever speed that disk has at the moment (seconds to tens of seconds on a
+# busy VM).
+ram_image() {
+	IMG=$(mktemp /dev/shm/sluice-e2e-XXXXXX.img)
+	on_exit "rm -f $IMG"
+	truncate -s "$1" "$IMG"
+}
+
 # Every file must be read by capinfos and by our strict reader without a warning, and
 # tshark must dissect them without one. capinfos reads each file with libwiretap, the
 # reader tshark uses, in one process for all of them; tshark costs most of a second per
