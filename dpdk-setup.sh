@@ -133,8 +133,7 @@ Installs the packages, builds, reserves hugepages, then runs the test suites one
 a time (default: unit and e2e).
 
   --suite NAME      run the suite NAME (unit or e2e); repeatable
-  --no-suite NAME   leave out the tests of suite NAME; repeatable (CI's sanitized pass
-                    leaves out sanitize-slow, see .ci/run)
+  --no-suite NAME   leave out the tests of suite NAME; repeatable
   --sanitize        build and test with ASan and UBSan (in build-san/); any report, a
                     leak included, fails the test (tests/meson.build, docs/security.md)
   --valgrind        run the unit tests of the normal build (build/) under valgrind's
