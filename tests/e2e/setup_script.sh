@@ -254,14 +254,14 @@ driver_of() { basename "$(readlink "$F/sys/bus/pci/devices/$1/driver")"; }
 # --- Help and usage errors ---------------------------------------------------------
 note "--help of every command"
 F=$T_DIR/none
-for cmd in deps build demo test bench hugepages bind unbind status; do
+for cmd in deps build demo test bench fuzz hugepages bind unbind status; do
 	run "$cmd" --help
 	expect_rc 0 "$cmd --help"
 	expect_text out "Usage: ./dpdk-setup.sh $cmd" "$cmd --help"
 done
 run help
 expect_rc 0 "help"
-for cmd in deps build demo test bench hugepages bind unbind status; do
+for cmd in deps build demo test bench fuzz hugepages bind unbind status; do
 	grep -qE "^  $cmd( |$)" "$T_DIR/out" || fail "help does not list $cmd"
 	ok
 done
@@ -289,6 +289,12 @@ bad_args=(
 	"status --dir"
 	"build --nope"
 	"test --nope"
+	"test --sanitize --valgrind"
+	"test --valgrind --suite e2e"
+	"test --no-suite"
+	"fuzz --bogus"
+	"fuzz 0"
+	"fuzz 5 no_such_target"
 	"deps extra"
 	"demo extra"
 	"frobnicate"
