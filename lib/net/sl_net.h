@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_mbuf_core.h>
 
 /** Smallest frame we build: the Ethernet minimum without FCS. */
 #define SL_NET_MIN_FRAME (RTE_ETHER_MIN_LEN - RTE_ETHER_CRC_LEN)
@@ -139,6 +140,29 @@ sl_net_peer_equal(const struct sl_net_peer *a, const struct sl_net_peer *b)
  *   A static string; "unknown" for a value out of range.
  */
 const char *sl_net_verdict_name(enum sl_net_verdict v);
+
+/**
+ * The sl_net_classify() flags of an mbuf's checksum offload flags (its
+ * ol_flags). DPDK's verdicts are two bits each: GOOD, BAD, NONE (both: the
+ * data's sum is not right but the NIC verified the packet) or UNKNOWN
+ * (neither); the SL_NET_F_* bits read the same way, so they map one for one.
+ * Inline: the RX lcores call it for every frame.
+ */
+static inline uint32_t
+sl_net_mbuf_csum_flags(uint64_t ol_flags)
+{
+	uint32_t f = 0;
+
+	if (ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		f |= SL_NET_F_IP_CSUM_GOOD;
+	if (ol_flags & RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		f |= SL_NET_F_IP_CSUM_BAD;
+	if (ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+		f |= SL_NET_F_L4_CSUM_GOOD;
+	if (ol_flags & RTE_MBUF_F_RX_L4_CKSUM_BAD)
+		f |= SL_NET_F_L4_CSUM_BAD;
+	return f;
+}
 
 /**
  * Classify one received frame.

@@ -18,25 +18,6 @@
 
 _Static_assert(SL_NET_NB_VERDICTS <= SL_STATS_MAX_VERDICTS, "verdict counters too small");
 
-/* DPDK's verdicts are two bits each: GOOD, BAD, NONE (both: the data's sum
- * is not right but the NIC verified the packet) or UNKNOWN (neither); lib/net
- * reads its flags the same way, so the bits map one for one. */
-uint32_t
-sl_rx_csum_flags(uint64_t ol)
-{
-	uint32_t f = 0;
-
-	if (ol & RTE_MBUF_F_RX_IP_CKSUM_GOOD)
-		f |= SL_NET_F_IP_CSUM_GOOD;
-	if (ol & RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		f |= SL_NET_F_IP_CSUM_BAD;
-	if (ol & RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-		f |= SL_NET_F_L4_CSUM_GOOD;
-	if (ol & RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		f |= SL_NET_F_L4_CSUM_BAD;
-	return f;
-}
-
 struct txbuf {
 	struct rte_mbuf *m[TX_BURST];
 	unsigned n;
@@ -191,7 +172,7 @@ sl_rx_file_lcore_main(void *arg)
 				/* Chained mbufs (jumbo frames) are read into one piece. */
 				frame = rte_pktmbuf_read(m, 0, len, scratch);
 				v = sl_net_classify(&rx->ifaces[q->port], frame, len,
-						    sl_rx_csum_flags(m->ol_flags), &pkt);
+						    sl_net_mbuf_csum_flags(m->ol_flags), &pkt);
 				st->verdicts[v]++;
 				switch (v) {
 				case SL_NET_UDP:

@@ -74,7 +74,4 @@ int sl_rx_lcore_main(void *arg);
  */
 int sl_rx_file_lcore_main(void *arg);
 
-/** Translate an mbuf's checksum offload flags into sl_net_classify() flags. */
-uint32_t sl_rx_csum_flags(uint64_t ol_flags);
-
 #endif /* SL_RX_H */

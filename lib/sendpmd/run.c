@@ -98,23 +98,6 @@ note(const struct loop *lp, const char *fmt, ...)
 	lp->cfg->log(lp->cfg->log_arg, msg);
 }
 
-static uint32_t
-csum_flags(uint64_t ol)
-{
-	uint32_t f = 0;
-
-	/* DPDK's two bits per checksum map one for one on lib/net's (see sl_net.h). */
-	if (ol & RTE_MBUF_F_RX_IP_CKSUM_GOOD)
-		f |= SL_NET_F_IP_CSUM_GOOD;
-	if (ol & RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		f |= SL_NET_F_IP_CSUM_BAD;
-	if (ol & RTE_MBUF_F_RX_L4_CKSUM_GOOD)
-		f |= SL_NET_F_L4_CSUM_GOOD;
-	if (ol & RTE_MBUF_F_RX_L4_CKSUM_BAD)
-		f |= SL_NET_F_L4_CSUM_BAD;
-	return f;
-}
-
 /*
  * Hand @p n frames to the device. A full TX ring is retried (the receiver,
  * or the wire, is behind: waiting is the back-pressure the socket mode gets
@@ -217,7 +200,8 @@ rx_poll(struct loop *lp)
 			/* Chained mbufs (jumbo frames, small buffers) are read in one piece. */
 			frame = rte_pktmbuf_read(m, 0, len, lp->scratch);
 			switch (sl_sendpmd_classify(&lp->ifc, lp->dst_ip, lp->dst_port, frame, len,
-						    csum_flags(m->ol_flags), &pkt, &v)) {
+						    sl_net_mbuf_csum_flags(m->ol_flags), &pkt,
+						    &v)) {
 			case SL_SENDPMD_RX_DATAGRAM:
 				if (lp->s != NULL) {
 					sl_sender_input(lp->s, pkt.payload, pkt.payload_len, now);
