@@ -96,4 +96,7 @@ sl_clock_ns(const struct sl_clock *c, uint64_t tsc)
 /** CLOCK_REALTIME now, in ns. */
 uint64_t sl_realtime_ns(void);
 
+/** CLOCK_MONOTONIC now, in ns: timeouts and pacing that must not need EAL's TSC. */
+uint64_t sl_monotonic_ns(void);
+
 #endif /* SL_COMMON_H */

@@ -22,6 +22,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "sl_filter.h"
+#include "sl_common.h"
 
 RTE_LOG_REGISTER(sl_logtype_filter, sluice.filter, INFO);
 #define FILTER_LOG(level, fmt, ...)                                                                \
@@ -395,15 +396,6 @@ free_retired(struct sl_filter_slot *s)
 	}
 }
 
-static uint64_t
-monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Free the retired filters once the grace period of the newest has ended:
  * tokens grow, so the readers have then passed the older ones' too. Time is
  * read from the OS clock, not the TSC, which needs EAL to be calibrated. */
@@ -425,8 +417,8 @@ reclaim(struct sl_filter_slot *s, bool wait)
 			continue;
 		}
 		if (deadline == 0)
-			deadline = monotonic_ns() + SL_FILTER_GRACE_MS * 1000000ull;
-		else if (monotonic_ns() >= deadline)
+			deadline = sl_monotonic_ns() + SL_FILTER_GRACE_MS * 1000000ull;
+		else if (sl_monotonic_ns() >= deadline)
 			return -ETIMEDOUT;
 		nanosleep(&nap, NULL);
 	}

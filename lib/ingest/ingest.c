@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include "sl_ingest.h"
+#include "sl_common.h"
 
 RTE_LOG_REGISTER(sl_logtype_ingest, sluice.ingest, INFO);
 #define INGEST_LOG(level, fmt, ...)                                                                \
@@ -27,15 +28,6 @@ struct ingest {
 	unsigned ntx[SL_MAX_PORTS];
 	uint8_t scratch[FRAME_MAX];
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void
 tx_flush(struct ingest *g, uint16_t port)
@@ -172,7 +164,7 @@ sl_ingest_lcore_main(void *arg)
 		sl_session_set_kill(e, lc->kill_point, lc->kill_nth);
 	__atomic_store_n(&lc->state, SL_INGEST_RUNNING, __ATOMIC_RELEASE);
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = sl_monotonic_ns();
 		unsigned total = 0;
 
 		for (unsigned i = 0; i < lc->nb_rings; i++) {
@@ -197,7 +189,7 @@ sl_ingest_lcore_main(void *arg)
 		if (lc->idle_sleep_us > 0 && !sl_session_busy(e))
 			sl_session_idle_wait(e, lc->idle_sleep_us);
 	}
-	if (sl_session_finish(e, now_ns(), lc->finish_timeout_ms) < 0)
+	if (sl_session_finish(e, sl_monotonic_ns(), lc->finish_timeout_ms) < 0)
 		INGEST_LOG(WARNING, "writer on lcore %u: timed out making chunks durable\n",
 			   rte_lcore_id());
 	tx_flush_all(g);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "sl_sender.h"
+#include "sl_common.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -29,15 +30,6 @@
 #define GSO_MAX_BYTES 65000
 #define PROGRESS_NS 200000000ull
 #define SOCKET_BUFFER (4 << 20)
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int
 open_socket(const struct sl_sender_opts *o, int *family, char *err, size_t errlen)
@@ -230,7 +222,7 @@ sl_sender_run(const struct sl_sender_opts *o, const struct sl_sender_config *c,
 	if (cfg.max_payload == 0)
 		cfg.max_payload = family == AF_INET6 ? SL_SENDER_PAYLOAD_V6 : SL_SENDER_PAYLOAD_V4;
 	cfg.ip_overhead = family == AF_INET6 ? 48 : 28;
-	start = now_ns();
+	start = sl_monotonic_ns();
 	rbufs = malloc(RECV_BATCH * sizeof(*rbufs));
 	s = rbufs != NULL ? sl_sender_create(&cfg, l, start) : NULL;
 	if (s == NULL) {
@@ -246,7 +238,7 @@ sl_sender_run(const struct sl_sender_opts *o, const struct sl_sender_config *c,
 	}
 	next_progress = start;
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = sl_monotonic_ns();
 		enum sl_sender_phase ph;
 		unsigned n;
 
@@ -265,7 +257,7 @@ sl_sender_run(const struct sl_sender_opts *o, const struct sl_sender_config *c,
 				 */
 				break;
 			}
-			now = now_ns();
+			now = sl_monotonic_ns();
 			for (int i = 0; i < r; i++)
 				sl_sender_input(s, rbufs[i], rmsgs[i].msg_len, now);
 			if (r < RECV_BATCH)
@@ -285,7 +277,7 @@ sl_sender_run(const struct sl_sender_opts *o, const struct sl_sender_config *c,
 		ph = sl_sender_phase(s);
 		if (ph == SL_SENDER_DONE || ph == SL_SENDER_NO_SESSION)
 			break;
-		now = now_ns();
+		now = sl_monotonic_ns();
 		if (wake > now) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 			uint64_t d = wake - now;
@@ -300,7 +292,7 @@ sl_sender_run(const struct sl_sender_opts *o, const struct sl_sender_config *c,
 	}
 	sl_sender_get_stats(s, &st);
 	if (progress != NULL)
-		progress(arg, &st, now_ns() - start, true);
+		progress(arg, &st, sl_monotonic_ns() - start, true);
 	if (sl_sender_phase(s) == SL_SENDER_NO_SESSION) {
 		if (st.reject_reason != 0) {
 			snprintf(err, errlen, "%s: session refused (REJECT reason %u)", o->host,

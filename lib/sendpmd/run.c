@@ -17,6 +17,7 @@
 #include <rte_random.h>
 
 #include "sl_sendpmd.h"
+#include "sl_common.h"
 
 /* Datagrams asked of the state machine per loop (it makes at most 64). */
 #define BURST 64
@@ -63,15 +64,6 @@ struct loop {
 	struct sl_sendpmd_stats st;
 	uint8_t scratch[FRAME_MAX];
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void
 sleep_ns(uint64_t ns)
@@ -121,8 +113,8 @@ tx_all(struct loop *lp, struct rte_mbuf **m, unsigned n)
 			break;
 		lp->st.tx_busy++;
 		if (start == 0) {
-			start = now_ns();
-		} else if (now_ns() - start > TX_STALL_NS) {
+			start = sl_monotonic_ns();
+		} else if (sl_monotonic_ns() - start > TX_STALL_NS) {
 			lp->st.tx_dropped += n - done;
 			rte_pktmbuf_free_bulk(m + done, n - done);
 			return;
@@ -179,7 +171,7 @@ rx_poll(struct loop *lp)
 
 	for (uint16_t q = 0; q < lp->nb_rxq; q++) {
 		uint16_t n = rte_eth_rx_burst(lp->port, q, pkts, RX_BURST);
-		uint64_t now = n > 0 && lp->s != NULL ? now_ns() : 0;
+		uint64_t now = n > 0 && lp->s != NULL ? sl_monotonic_ns() : 0;
 
 		for (uint16_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = pkts[i];
@@ -412,7 +404,7 @@ port_stop(struct loop *lp)
 static bool
 link_up_within(struct loop *lp, uint64_t ns, const volatile int *stop)
 {
-	uint64_t start = now_ns();
+	uint64_t start = sl_monotonic_ns();
 
 	for (;;) {
 		struct rte_eth_link link;
@@ -422,7 +414,7 @@ link_up_within(struct loop *lp, uint64_t ns, const volatile int *stop)
 			lp->link_mbps = link.link_speed;
 			return true;
 		}
-		if ((stop != NULL && *stop) || now_ns() - start >= ns)
+		if ((stop != NULL && *stop) || sl_monotonic_ns() - start >= ns)
 			return false;
 		sleep_ns(LINK_POLL_NS / 10);
 	}
@@ -448,14 +440,15 @@ port_connect(struct loop *lp, const struct rte_eth_dev_info *info, uint64_t limi
 	/* A memif server that is not listening yet, or not started (it refuses clients
 	 * until then), is waited for: the client tries again until the limit, waiting
 	 * longer each time in case the server is only slow. */
-	for (uint64_t deadline = now_ns() + limit_ns;; wait = RTE_MIN(wait * 2, PROBE_MAX_NS)) {
+	for (uint64_t deadline = sl_monotonic_ns() + limit_ns;;
+	     wait = RTE_MIN(wait * 2, PROBE_MAX_NS)) {
 		rc = port_start(lp, info, rxq, txq, err, errlen);
-		t0 = now_ns();
+		t0 = sl_monotonic_ns();
 		if (rc == 0 && link_up_within(lp, lp->memif ? wait : limit_ns, stop))
 			break;
 		if (stop != NULL && *stop)
 			return -EINTR;
-		if (!lp->memif || now_ns() >= deadline) {
+		if (!lp->memif || sl_monotonic_ns() >= deadline) {
 			if (rc != 0)
 				return rc;
 			snprintf(err, errlen, "port %u (%s): link down after %llu s%s", lp->port,
@@ -472,7 +465,7 @@ port_connect(struct loop *lp, const struct rte_eth_dev_info *info, uint64_t limi
 		return 0;
 	/* A refusal comes within a round trip over the unix socket; the first handshake
 	 * tells how long one takes here. */
-	probe_ns = RTE_MAX(PROBE_MIN_NS, 20 * (now_ns() - t0));
+	probe_ns = RTE_MAX(PROBE_MIN_NS, 20 * (sl_monotonic_ns() - t0));
 	for (int dir = 0; dir < 2; dir++) {
 		uint16_t *q = dir == 0 ? &rxq : &txq;
 
@@ -511,7 +504,7 @@ port_connect(struct loop *lp, const struct rte_eth_dev_info *info, uint64_t limi
 		}
 	}
 	note(lp, "net_memif: the server takes %u RX and %u TX queue(s) from us (%llu ms)", rxq, txq,
-	     (unsigned long long)((now_ns() - lp->start_ns) / 1000000));
+	     (unsigned long long)((sl_monotonic_ns() - lp->start_ns) / 1000000));
 	return 0;
 }
 
@@ -519,12 +512,12 @@ port_connect(struct loop *lp, const struct rte_eth_dev_info *info, uint64_t limi
 static int
 resolve(struct loop *lp, uint64_t limit_ns, const volatile int *stop, char *err, size_t errlen)
 {
-	uint64_t start = now_ns(), next = start, wait = ARP_RETRY_FIRST_NS;
+	uint64_t start = sl_monotonic_ns(), next = start, wait = ARP_RETRY_FIRST_NS;
 	char ip[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &lp->hop, ip, sizeof(ip));
 	while (!lp->have_mac) {
-		uint64_t now = now_ns();
+		uint64_t now = sl_monotonic_ns();
 
 		if (stop != NULL && *stop)
 			return -EINTR;
@@ -546,7 +539,7 @@ resolve(struct loop *lp, uint64_t limit_ns, const volatile int *stop, char *err,
 	}
 	note(lp, "ARP: %s is at " RTE_ETHER_ADDR_PRT_FMT " (%llu ms)", ip,
 	     RTE_ETHER_ADDR_BYTES(&lp->hop_mac),
-	     (unsigned long long)((now_ns() - lp->start_ns) / 1000000));
+	     (unsigned long long)((sl_monotonic_ns() - lp->start_ns) / 1000000));
 	return 0;
 }
 
@@ -590,14 +583,14 @@ tx_datagrams(struct loop *lp, const struct sl_sender_dgram *dg, unsigned n)
 static void
 quiesce(struct loop *lp)
 {
-	uint64_t start = now_ns(), last = start;
+	uint64_t start = sl_monotonic_ns(), last = start;
 
 	for (;;) {
 		uint64_t now;
 
 		if (rx_poll(lp) > 0)
-			last = now_ns();
-		now = now_ns();
+			last = sl_monotonic_ns();
+		now = sl_monotonic_ns();
 		if (now - last >= QUIET_NS || now - start >= QUIET_MAX_NS) {
 			note(lp, "link %s after %llu ms",
 			     now - last >= QUIET_NS ? "quiet" : "still busy",
@@ -614,7 +607,7 @@ transfer(struct loop *lp, struct sl_sender_list *l, sl_sender_progress_fn *progr
 {
 	const uint64_t idle_ns = (uint64_t)lp->po->idle_sleep_us * 1000ull;
 	struct sl_sender_dgram dg[BURST];
-	uint64_t start = now_ns(), next_progress = start, wake = start;
+	uint64_t start = sl_monotonic_ns(), next_progress = start, wake = start;
 	int ret = 0;
 
 	lp->st.transfer_ns = 0;
@@ -628,7 +621,7 @@ transfer(struct loop *lp, struct sl_sender_list *l, sl_sender_progress_fn *progr
 		unsigned got, n;
 
 		got = rx_poll(lp);
-		now = now_ns();
+		now = sl_monotonic_ns();
 		ph = sl_sender_phase(lp->s);
 		if (ph == SL_SENDER_DONE || ph == SL_SENDER_NO_SESSION)
 			break;
@@ -649,13 +642,13 @@ transfer(struct loop *lp, struct sl_sender_list *l, sl_sender_progress_fn *progr
 		}
 		if (got == 0 && n == 0) {
 			/* Nothing came and nothing went: back off, but never past a timer. */
-			now = now_ns();
+			now = sl_monotonic_ns();
 			if (wake > now)
 				idle(lp, RTE_MIN(idle_ns, wake - now));
 		}
 	}
 	sl_sender_get_stats(lp->s, st);
-	lp->st.transfer_ns = now_ns() - start;
+	lp->st.transfer_ns = sl_monotonic_ns() - start;
 	if (progress != NULL)
 		progress(arg, st, lp->st.transfer_ns, true);
 	if (ret == 0 && sl_sender_phase(lp->s) == SL_SENDER_NO_SESSION)
@@ -687,7 +680,7 @@ sl_sendpmd_run(const struct sl_sendpmd_opts *po, const struct sl_sender_opts *o,
 	}
 	lp->po = po;
 	lp->cfg = &cfg;
-	lp->start_ns = now_ns();
+	lp->start_ns = sl_monotonic_ns();
 	lp->port = RTE_MAX_ETHPORTS;
 	ret = sl_sendpmd_opts_check(po, o, &lp->dst_ip, err, errlen);
 	if (ret != 0)
@@ -716,7 +709,7 @@ sl_sendpmd_run(const struct sl_sendpmd_opts *po, const struct sl_sender_opts *o,
 	if (ret != 0)
 		goto out;
 	note(lp, "port %u (%s): pool of %u mbufs (%llu ms)", lp->port, info.driver_name,
-	     lp->pool->size, (unsigned long long)((now_ns() - lp->start_ns) / 1000000));
+	     lp->pool->size, (unsigned long long)((sl_monotonic_ns() - lp->start_ns) / 1000000));
 	ret = port_connect(lp, &info, limit, stop, err, errlen);
 	if (ret != 0)
 		goto out;
@@ -733,7 +726,7 @@ sl_sendpmd_run(const struct sl_sendpmd_opts *po, const struct sl_sender_opts *o,
 	     lp->port, info.driver_name, lp->nb_rxq,
 	     lp->tx_ol_flags != 0 ? "offloaded" : "0 (CRC32C covers each message)",
 	     RTE_ETHER_ADDR_BYTES(&lp->ifc.mac),
-	     (unsigned long long)((now_ns() - lp->start_ns) / 1000000));
+	     (unsigned long long)((sl_monotonic_ns() - lp->start_ns) / 1000000));
 	if (po->have_dst_mac) {
 		lp->hop_mac = po->dst_mac;
 		lp->have_mac = true;

@@ -17,6 +17,7 @@
 
 #include "sl_pcap.h"
 #include "sl_series.h"
+#include "sl_common.h"
 
 /* "YYYYMMDDTHHMMSS.NNNNNNNNNZ": d is a digit, anything else itself. */
 static const char time_shape[] = "ddddddddTdddddd.dddddddddZ";
@@ -202,15 +203,6 @@ sl_series_recovery_action_name(enum sl_series_recovery_action a)
 	return "?";
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool
 ends_with(const char *s, const char *suffix)
 {
@@ -355,7 +347,7 @@ lock_wait(int fd, uint64_t deadline_ns)
 			continue;
 		if (errno != EWOULDBLOCK)
 			return -errno;
-		if (mono_ns() >= deadline_ns)
+		if (sl_monotonic_ns() >= deadline_ns)
 			return -EBUSY;
 		nanosleep(&ts, NULL);
 	}
@@ -517,7 +509,7 @@ int
 sl_series_recover(const char *dir, const char *prefix, uint32_t lock_wait_ms,
 		  sl_series_recover_fn fn, void *arg)
 {
-	uint64_t deadline = mono_ns() + (uint64_t)lock_wait_ms * 1000000ull;
+	uint64_t deadline = sl_monotonic_ns() + (uint64_t)lock_wait_ms * 1000000ull;
 	char **parts = NULL;
 	size_t nb = 0;
 	bool changed = false;

@@ -852,19 +852,10 @@ sl_session_idle_wait(struct sl_session_engine *e, uint32_t usec)
 		usleep(usec);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout_ms)
 {
-	uint64_t deadline = mono_ms() + timeout_ms;
+	uint64_t deadline = sl_monotonic_ns() / 1000000 + timeout_ms;
 
 	e->finishing = true;
 	if (now_ns > e->now_ns)
@@ -885,7 +876,7 @@ sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout
 		sl_session_poll(e, e->now_ns);
 		if (!sfile_busy(e) && sl_uring_outstanding(e->io) == 0)
 			return 0;
-		if (mono_ms() > deadline) {
+		if (sl_monotonic_ns() / 1000000 > deadline) {
 			SESS_LOG(ERR, "writer %u: %u I/O operations still pending at exit\n",
 				 e->p.writer_id, sl_uring_outstanding(e->io));
 			return -ETIMEDOUT;
