@@ -582,6 +582,30 @@ write_l2(const struct sl_net_iface *ifc, const struct rte_ether_addr *dst_mac, b
 }
 
 uint32_t
+sl_net_build_arp_request(const struct sl_net_iface *ifc, uint32_t target_ip, uint8_t *out,
+			 uint32_t cap)
+{
+	static const struct rte_ether_addr bcast = { .addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff,
+								     0xff } };
+	struct rte_arp_hdr arp;
+
+	if (cap < frame_size(ETH_LEN + ARP_LEN))
+		return 0;
+	write_l2(ifc, &bcast, false, 0, RTE_ETHER_TYPE_ARP, out);
+	arp.arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	arp.arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	arp.arp_hlen = RTE_ETHER_ADDR_LEN;
+	arp.arp_plen = 4;
+	arp.arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+	arp.arp_data.arp_sha = ifc->mac;
+	arp.arp_data.arp_sip = ifc->ip;
+	memset(&arp.arp_data.arp_tha, 0, sizeof(arp.arp_data.arp_tha));
+	arp.arp_data.arp_tip = target_ip;
+	memcpy(out + ETH_LEN, &arp, ARP_LEN);
+	return finish_frame(out, ETH_LEN + ARP_LEN, cap);
+}
+
+uint32_t
 sl_net_build_udp(const struct sl_net_iface *ifc, const struct rte_ether_addr *dst_mac,
 		 uint32_t dst_ip, uint16_t dst_port, bool vlan, uint16_t vlan_tci,
 		 const uint8_t *payload, uint32_t payload_len, uint8_t *out, uint32_t cap)

@@ -208,6 +208,15 @@ enum sl_net_verdict sl_net_classify(const struct sl_net_iface *ifc, const uint8_
 				    uint32_t len, uint32_t flags, struct sl_net_pkt *out);
 
 /**
+ * Build a broadcast ARP request (untagged) from our MAC and IPv4 address for
+ * @p target_ip (network order): how a sender learns its next hop's MAC.
+ *
+ * @return the frame length (SL_NET_MIN_FRAME), or 0 if @p cap is too small.
+ */
+uint32_t sl_net_build_arp_request(const struct sl_net_iface *ifc, uint32_t target_ip, uint8_t *out,
+				  uint32_t cap);
+
+/**
  * Build the ARP reply to a request for our IP, with the request's VLAN
  * tags, addressed to the requester's MAC.
  *

@@ -104,33 +104,6 @@ sl_sendpmd_frame_build(const struct sl_sendpmd_frame *f, const uint8_t *payload,
 	return frame_len;
 }
 
-uint32_t
-sl_sendpmd_build_arp_request(const struct sl_net_iface *ifc, uint32_t target_ip, uint8_t *out,
-			     uint32_t cap)
-{
-	struct rte_ether_hdr eth;
-	struct rte_arp_hdr arp;
-
-	if (cap < SL_NET_MIN_FRAME)
-		return 0;
-	memset(&eth.dst_addr, 0xff, sizeof(eth.dst_addr));
-	eth.src_addr = ifc->mac;
-	eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	arp.arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	arp.arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	arp.arp_hlen = RTE_ETHER_ADDR_LEN;
-	arp.arp_plen = 4;
-	arp.arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
-	arp.arp_data.arp_sha = ifc->mac;
-	arp.arp_data.arp_sip = ifc->ip;
-	memset(&arp.arp_data.arp_tha, 0, sizeof(arp.arp_data.arp_tha));
-	arp.arp_data.arp_tip = target_ip;
-	memset(out, 0, SL_NET_MIN_FRAME);
-	memcpy(out, &eth, ETH_LEN);
-	memcpy(out + ETH_LEN, &arp, ARP_LEN);
-	return SL_NET_MIN_FRAME;
-}
-
 bool
 sl_sendpmd_arp_learn(const struct sl_net_iface *ifc, uint32_t target_ip, const uint8_t *frame,
 		     uint32_t len, struct rte_ether_addr *mac)

@@ -150,7 +150,7 @@ static void
 send_arp_request(struct loop *lp)
 {
 	uint8_t frame[SL_NET_MIN_FRAME];
-	uint32_t len = sl_sendpmd_build_arp_request(&lp->ifc, lp->hop, frame, sizeof(frame));
+	uint32_t len = sl_net_build_arp_request(&lp->ifc, lp->hop, frame, sizeof(frame));
 
 	tx_control(lp, frame, len);
 	lp->st.arp_requests_sent++;

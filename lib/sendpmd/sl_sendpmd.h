@@ -171,15 +171,6 @@ uint32_t sl_sendpmd_frame_build(const struct sl_sendpmd_frame *f, const uint8_t 
 				uint32_t payload_len, uint8_t *out, uint32_t cap);
 
 /**
- * Build a broadcast ARP request from our MAC and IPv4 address for
- * @p target_ip (network order).
- *
- * @return the frame length (60), or 0 if @p cap is too small.
- */
-uint32_t sl_sendpmd_build_arp_request(const struct sl_net_iface *ifc, uint32_t target_ip,
-				      uint8_t *out, uint32_t cap);
-
-/**
  * Whether @p frame tells the MAC of @p target_ip: an Ethernet/IPv4 ARP
  * reply from it, or a request from it for our address (as a host learns
  * from a request addressed to it). Untagged frames only.

@@ -461,8 +461,8 @@ test_arp(void **state)
 	uint32_t n, m;
 
 	(void)state;
-	assert_int_equal(sl_sendpmd_build_arp_request(&us, peer.ip, req, 59), 0);
-	n = sl_sendpmd_build_arp_request(&us, peer.ip, req, sizeof(req));
+	assert_int_equal(sl_net_build_arp_request(&us, peer.ip, req, 59), 0);
+	n = sl_net_build_arp_request(&us, peer.ip, req, sizeof(req));
 	assert_int_equal(n, 60);
 	/* The receiver takes it as a request for itself and answers. */
 	assert_int_equal(sl_net_classify(&peer, req, n, 0, &pkt), SL_NET_ARP_REQUEST);
@@ -481,19 +481,19 @@ test_arp(void **state)
 		struct sl_net_iface them =
 			iface(&(struct rte_ether_addr){ { 2, 0, 0, 0, 0, 9 } }, "10.9.0.9", 1);
 		uint8_t r2[64], q2[64];
-		uint32_t k = sl_sendpmd_build_arp_request(&them, peer.ip, q2, sizeof(q2));
+		uint32_t k = sl_net_build_arp_request(&them, peer.ip, q2, sizeof(q2));
 
 		k = sl_net_build_arp_reply(&peer, q2, k, r2, sizeof(r2));
 		assert_false(sl_sendpmd_arp_learn(&us, peer.ip, r2, k, &mac));
 	}
 	/* A request from the peer for our address teaches its MAC too, and classifies
 	 * as a request for us to answer; one for another address does not. */
-	n = sl_sendpmd_build_arp_request(&peer, us.ip, req, sizeof(req));
+	n = sl_net_build_arp_request(&peer, us.ip, req, sizeof(req));
 	assert_true(sl_sendpmd_arp_learn(&us, peer.ip, req, n, &mac));
 	assert_int_equal(sl_sendpmd_classify(&us, peer.ip, 7400, req, n, 0, &pkt,
 					     &(enum sl_net_verdict){ 0 }),
 			 SL_SENDPMD_RX_ARP_REQUEST);
-	n = sl_sendpmd_build_arp_request(&peer, ip4("10.9.0.3"), req, sizeof(req));
+	n = sl_net_build_arp_request(&peer, ip4("10.9.0.3"), req, sizeof(req));
 	assert_false(sl_sendpmd_arp_learn(&us, peer.ip, req, n, &mac));
 	/* A broadcast or zero sender address is never learnt. */
 	memcpy(bad, rep, m);
