@@ -25,17 +25,8 @@ for i in $(seq 1 40); do
 done
 
 start_sluice 2
-# VmRSS every second while the test runs (bash builtins only: no process per sample).
-(
-	while kill -0 "$SLUICE_PID" 2>/dev/null; do
-		while read -r k v _; do
-			[ "$k" = VmRSS: ] && echo "$(date +%s) $v"
-		done </proc/"$SLUICE_PID"/status
-		sleep 1
-	done
-) >"$T_DIR/rss.log" 2>/dev/null &
-rsspid=$!
-on_exit "kill $rsspid 2>/dev/null"
+# VmRSS every second while the test runs.
+rss_sampler "$SLUICE_PID" "$T_DIR/rss.log"
 
 ip netns exec "$NS" timeout 60 python3 "$E2E_DIR/file_flood.py" "$SLUICE_IP" "$VS" "$big" \
 	"$T_DIR/flood.ready" "$T_DIR/flood.json" >"$T_DIR/flood.log" 2>&1 &
@@ -67,7 +58,7 @@ same_tree "$SRC/tree" "$OUT/tree"
 sleep 1
 vh_rx=$(cat "/sys/class/net/$VH/statistics/rx_packets")
 stop_sluice || fail "sluice exited $?"
-kill "$rsspid" 2>/dev/null || true
+kill "$RSS_PID" 2>/dev/null || true
 note "flooder: $(cat "$T_DIR/flood.json")"
 
 E2E_DIR=$E2E_DIR python3 -c '

@@ -61,16 +61,7 @@ note "writes to $LOOP ($dev) throttled to $((BPS / 1048576)) MiB/s (cgroup $CG_K
 
 start_sluice 2
 echo "$SLUICE_PID" >"$CG/cgroup.procs" || fail "cannot move sluice into $CG"
-(
-	while kill -0 "$SLUICE_PID" 2>/dev/null; do
-		while read -r k v _; do
-			[ "$k" = VmRSS: ] && echo "$v"
-		done </proc/"$SLUICE_PID"/status
-		sleep 1
-	done
-) >"$T_DIR/rss.log" 2>/dev/null &
-rsspid=$!
-on_exit "kill $rsspid 2>/dev/null"
+rss_sampler "$SLUICE_PID" "$T_DIR/rss.log"
 sleep 1.5
 
 note "two unthrottled senders"
@@ -88,7 +79,7 @@ cmp "$SRC/one.bin" "$OUT/one.bin" || fail "one.bin differs"
 cmp "$SRC/two.bin" "$OUT/two.bin" || fail "two.bin differs"
 written=$(awk '$1 == "'"$dev"'" && $2 == "Write" {print $3}' "$CG/blkio.throttle.io_service_bytes" 2>/dev/null || true)
 stop_sluice || fail "sluice exited $?"
-kill "$rsspid" 2>/dev/null || true
+kill "$RSS_PID" 2>/dev/null || true
 
 E2E_DIR=$E2E_DIR python3 -c '
 import json, os, sys
@@ -103,7 +94,7 @@ fm, t = j["file"], j["total"]
 # sluice'"'"'s buffers before the disk is waited for, so the disk must
 # still take the rest at the throttled rate.
 floor = (2 * size - 2 * 8 * 2**20) / bps
-rss = [int(l) for l in open(os.path.join(tdir, "rss.log"))]
+rss = [int(l.split()[1]) for l in open(os.path.join(tdir, "rss.log"))]
 print("48 MiB in %.1f s (%.1f MiB/s; throttle %.0f MiB/s, at least %.1f s); "
       "no_buffer %d, ring_full %d, writer_nobuf %d, retransmitted %d bytes; "
       "throttled writes %s bytes; VmRSS %d..%d KiB"

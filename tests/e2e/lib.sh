@@ -75,6 +75,23 @@ capture_files() {
 	find "$1" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort
 }
 
+# rss_sampler PID FILE: "EPOCH_S VMRSS_KB" of PID into FILE once a second, in the
+# background (its pid in RSS_PID, killed at exit), until PID is gone. Bash builtins
+# only: no process per sample.
+rss_sampler() {
+	local pid=$1 out=$2
+	(
+		while kill -0 "$pid" 2>/dev/null; do
+			while read -r k v _; do
+				[ "$k" = VmRSS: ] && printf '%(%s)T %s\n' -1 "$v"
+			done </proc/"$pid"/status
+			sleep 1
+		done
+	) >"$out" 2>/dev/null &
+	RSS_PID=$!
+	on_exit "kill $RSS_PID 2>/dev/null"
+}
+
 # ram_image SIZE: an empty file of SIZE (as truncate takes it) in /dev/shm, in $IMG, for a
 # filesystem on a loop device, removed at exit. In RAM, a throttle on the loop device is
 # the only slow disk: on the host's disk, the first fsync would flush the image's page
