@@ -720,12 +720,11 @@ app_start(struct app *a)
 	/* Writers run until every RX lcore has stopped: count them in first. */
 	__atomic_store_n(&a->rx_running, (int)l->nb_rx, __ATOMIC_RELEASE);
 	for (unsigned w = 0; w < l->nb_writers; w++) {
+		app_seams_arm(a, w);
 		if (a->cfg.mode == SL_MODE_FILE)
-			rte_eal_remote_launch(app_seams_writer(a, w, sl_ingest_lcore_main),
-					      a->fw[w], l->writer_lcore[w]);
+			rte_eal_remote_launch(sl_ingest_lcore_main, a->fw[w], l->writer_lcore[w]);
 		else
-			rte_eal_remote_launch(app_seams_writer(a, w, sl_capture_lcore_main),
-					      a->wr[w], l->writer_lcore[w]);
+			rte_eal_remote_launch(sl_capture_lcore_main, a->wr[w], l->writer_lcore[w]);
 	}
 	/* Writers create their io_uring on their own lcore; wait until each is
 	 * ready so that a disk problem stops us before any packet is taken. */

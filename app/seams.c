@@ -92,28 +92,19 @@ fault_of(unsigned w)
 	return &faults[w];
 }
 
-/* Capture mode: the engine is created inside sl_capture_lcore_main(), so the
- * fault is armed on this lcore's thread for the next engine it creates. */
-static int
-capture_lcore_with_fault(void *arg)
-{
-	struct sl_capture_lcore *wl = arg;
-
-	sl_uring_fault_next(sl_uring_fault_inject, fault_of(wl->params.writer_id));
-	return sl_capture_lcore_main(arg);
-}
-
-lcore_function_t *
-app_seams_writer(struct app *a, unsigned w, lcore_function_t *fn)
+void
+app_seams_arm(struct app *a, unsigned w)
 {
 	struct sl_uring_fault *f = fault_of(w);
+	sl_uring_fault_fn fn = f != NULL ? sl_uring_fault_inject : NULL;
 
 	if (a->cfg.mode == SL_MODE_FILE) {
-		a->fw[w]->fault = f != NULL ? sl_uring_fault_inject : NULL;
+		a->fw[w]->fault = fn;
 		a->fw[w]->fault_arg = f;
 		a->fw[w]->kill_point = kill_point;
 		a->fw[w]->kill_nth = kill_nth;
-		return fn;
+	} else {
+		a->wr[w]->fault = fn;
+		a->wr[w]->fault_arg = f;
 	}
-	return f != NULL && fn == sl_capture_lcore_main ? capture_lcore_with_fault : fn;
 }

@@ -15,8 +15,6 @@
  * Both are read once, on the main lcore, before the writers first start.
  */
 
-#include <rte_launch.h>
-
 #include "app.h"
 
 /**
@@ -26,11 +24,7 @@
  */
 int app_seams_read(const struct app *a);
 
-/**
- * The function to launch writer @p w with, @p fn (sl_ingest_lcore_main or
- * sl_capture_lcore_main) when no seam applies to it; arms the seams of
- * writer @p w for its next start.
- */
-lcore_function_t *app_seams_writer(struct app *a, unsigned w, lcore_function_t *fn);
+/** Arm the seams that apply to writer @p w in its lcore parameters, before it starts. */
+void app_seams_arm(struct app *a, unsigned w);
 
 #endif /* SL_APP_SEAMS_H */

@@ -921,6 +921,8 @@ sl_capture_lcore_main(void *arg)
 		__atomic_store_n(&w->state, SL_CAPTURE_LCORE_FAILED, __ATOMIC_RELEASE);
 		return rc;
 	}
+	if (w->fault != NULL)
+		sl_capture_set_fault(c, w->fault, w->fault_arg);
 	__atomic_store_n(&w->state, SL_CAPTURE_LCORE_RUNNING, __ATOMIC_RELEASE);
 	/* Set the writer's clock before the first burst, which would otherwise open its
 	 * first file (and stamp packets) at time 0. */

@@ -138,6 +138,10 @@ struct sl_capture_lcore {
 	int state;              /**< enum sl_capture_lcore_state (atomic). */
 	uint8_t backlog;        /**< 1 while out of buffers (atomic; read by RX lcores). */
 	int error;              /**< -errno when FAILED. */
+	/** Test seam: an io_uring fault the lcore installs on its writer right
+	 * after creating it (sl_capture_set_fault()); NULL: none. */
+	sl_uring_fault_fn fault;
+	void *fault_arg;
 	/** Settings the control lcore changes while the writer runs: it writes
 	 * them, then increments live_gen (release); the writer applies them at
 	 * its next loop when it sees a new generation (acquire). */

@@ -118,13 +118,6 @@ unsigned sl_uring_outstanding(const struct sl_uring *u);
 /** Install (or, with NULL, remove) the fault-injection seam. */
 void sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg);
 
-/**
- * Install @p fn on the next engine that the calling thread creates, and on
- * that one only. For a writer lcore whose engine is created inside another
- * library's lcore function: the lcore arms this first, then runs it.
- */
-void sl_uring_fault_next(sl_uring_fault_fn fn, void *arg);
-
 /** Which completions a fault spec turns into errors (bits of sl_uring_fault_spec.kinds). */
 #define SL_URING_FAULT_WRITE (1u << 0)
 #define SL_URING_FAULT_FSYNC (1u << 1)

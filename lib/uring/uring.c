@@ -65,10 +65,6 @@ struct sl_uring {
 	void *fault_arg;
 };
 
-/* The fault that the next engine created on this thread gets (sl_uring_fault_next()). */
-static __thread sl_uring_fault_fn next_fault;
-static __thread void *next_fault_arg;
-
 static uint32_t
 op_alloc(struct sl_uring *u)
 {
@@ -191,12 +187,6 @@ sl_uring_create(const struct sl_uring_params *p, int *err)
 			URING_LOG(WARNING,
 				  "cannot register %u write buffers (%s); using plain writes\n",
 				  p->pool->count, strerror(-rc));
-	}
-	if (next_fault != NULL) {
-		u->fault = next_fault;
-		u->fault_arg = next_fault_arg;
-		next_fault = NULL;
-		next_fault_arg = NULL;
 	}
 	return u;
 
@@ -532,13 +522,6 @@ sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg)
 {
 	u->fault = fn;
 	u->fault_arg = arg;
-}
-
-void
-sl_uring_fault_next(sl_uring_fault_fn fn, void *arg)
-{
-	next_fault = fn;
-	next_fault_arg = arg;
 }
 
 /* ---- the fault seam of the tests (SLUICE_FAULT_URING) ---- */

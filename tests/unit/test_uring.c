@@ -799,9 +799,10 @@ test_fault_inject_counts(void **state)
 		assert_int_equal(sl_uring_fault_inject(&f, i % 2, 0, 4096, 4096), -ENOSPC);
 }
 
-/* sl_uring_fault_next() reaches the next engine of this thread, and only that one. */
+/* The spec's fault, set on one engine, fails exactly its chosen completions there, and
+ * nothing on another engine. */
 static void
-test_fault_next_engine(void **state)
+test_fault_on_engine(void **state)
 {
 	struct fixture *fx = *state;
 	struct sl_io_stats st = { 0 };
@@ -817,10 +818,10 @@ test_fault_next_engine(void **state)
 	memset(buf, 7, 4096);
 	assert_int_equal(
 		sl_uring_fault_parse("errno=EIO,after=1,count=1", &f.spec, err, sizeof(err)), 0);
-	sl_uring_fault_next(sl_uring_fault_inject, &f);
 	u = sl_uring_create(&p, &rc);
 	assert_non_null(u);
-	u2 = sl_uring_create(&p, &rc); /* not armed any more */
+	sl_uring_set_fault(u, sl_uring_fault_inject, &f);
+	u2 = sl_uring_create(&p, &rc); /* no fault */
 	assert_non_null(u2);
 	fd = open_file(fx, "next.bin", false, path, sizeof(path));
 	slot = sl_uring_file_add(u, fd, 1);
@@ -870,7 +871,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_table, setup, teardown),
 		cmocka_unit_test(test_fault_parse),
 		cmocka_unit_test(test_fault_inject_counts),
-		cmocka_unit_test_setup_teardown(test_fault_next_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fault_on_engine, setup, teardown),
 	};
 
 	if (!uring_available())
