@@ -31,10 +31,6 @@
 #define ARP_RETRY_FIRST_NS 200000000ull
 #define ARP_RETRY_MAX_NS 1000000000ull
 #define LINK_POLL_NS 10000000ull
-/* net_memif probing: the least wait for a refusal, and the pause between two clients. */
-#define PROBE_MIN_NS 500000000ull
-#define PROBE_MAX_NS 4000000000ull
-#define PROBE_GAP_NS 50000000ull
 /* Before leaving, the link must have been quiet this long (see quiesce()). */
 #define QUIET_NS 50000000ull
 #define QUIET_MAX_NS 1000000000ull
@@ -420,92 +416,101 @@ link_up_within(struct loop *lp, uint64_t ns, const volatile int *stop)
 	}
 }
 
+/* struct sl_sendpmd_link_ops on the loop's port. */
+struct link_arg {
+	struct loop *lp;
+	const struct rte_eth_dev_info *info;
+	const volatile int *stop;
+};
+
+static int
+link_start(void *arg, uint16_t rxq, uint16_t txq, char *err, size_t errlen)
+{
+	struct link_arg *a = arg;
+	int rc = port_start(a->lp, a->info, rxq, txq, err, errlen);
+
+	if (rc != 0)
+		note(a->lp, "%s (%llu ms)", err,
+		     (unsigned long long)((sl_monotonic_ns() - a->lp->start_ns) / 1000000));
+	return rc;
+}
+
+static void
+link_stop(void *arg)
+{
+	port_stop(((struct link_arg *)arg)->lp);
+}
+
+static bool
+link_up(void *arg, uint64_t ns)
+{
+	struct link_arg *a = arg;
+
+	return link_up_within(a->lp, ns, a->stop);
+}
+
+static void
+link_sleep(void *arg __rte_unused, uint64_t ns)
+{
+	sleep_ns(ns);
+}
+
+static uint64_t
+link_now(void *arg __rte_unused)
+{
+	return sl_monotonic_ns();
+}
+
 /*
  * Start the port with the queues of --rx-queues and --tx-queues, or on
- * net_memif with as many as the server accepts (see struct sl_sendpmd_opts):
- * counts are raised one at a time while the server takes them. A refused
- * client stays down, so each refusal costs one probe wait, a success only
- * the handshake.
+ * net_memif with as many as the server accepts (sl_sendpmd_memif_connect()).
  */
 static int
 port_connect(struct loop *lp, const struct rte_eth_dev_info *info, uint64_t limit_ns,
 	     const volatile int *stop, char *err, size_t errlen)
 {
 	const struct sl_sendpmd_opts *po = lp->po;
-	uint16_t rxq = po->rx_queues != 0 ? po->rx_queues : 1;
-	uint16_t txq = po->tx_queues != 0 ? po->tx_queues : 1;
-	uint64_t t0, probe_ns, wait = PROBE_MIN_NS;
+	struct link_arg a = { .lp = lp, .info = info, .stop = stop };
+	const struct sl_sendpmd_link_ops ops = {
+		.start = link_start,
+		.stop = link_stop,
+		.up_within = link_up,
+		.sleep = link_sleep,
+		.now = link_now,
+		.arg = &a,
+	};
+	char who[64];
+	struct sl_sendpmd_probe p = {
+		.who = who,
+		.rx_queues = po->rx_queues,
+		.tx_queues = po->tx_queues,
+		.max_rx = info->max_rx_queues,
+		.max_tx = info->max_tx_queues,
+		.limit_ns = limit_ns,
+		.stop = stop,
+	};
+	uint16_t rxq, txq;
 	int rc;
 
-	/* A memif server that is not listening yet, or not started (it refuses clients
-	 * until then), is waited for: the client tries again until the limit, waiting
-	 * longer each time in case the server is only slow. */
-	for (uint64_t deadline = sl_monotonic_ns() + limit_ns;;
-	     wait = RTE_MIN(wait * 2, PROBE_MAX_NS)) {
-		rc = port_start(lp, info, rxq, txq, err, errlen);
-		t0 = sl_monotonic_ns();
-		if (rc == 0 && link_up_within(lp, lp->memif ? wait : limit_ns, stop))
-			break;
+	snprintf(who, sizeof(who), "port %u (%s)", lp->port, info->driver_name);
+	if (!lp->memif) {
+		rc = port_start(lp, info, po->rx_queues != 0 ? po->rx_queues : 1,
+				po->tx_queues != 0 ? po->tx_queues : 1, err, errlen);
+		if (rc != 0)
+			return rc;
+		if (link_up_within(lp, limit_ns, stop))
+			return 0;
 		if (stop != NULL && *stop)
 			return -EINTR;
-		if (!lp->memif || sl_monotonic_ns() >= deadline) {
-			if (rc != 0)
-				return rc;
-			snprintf(err, errlen, "port %u (%s): link down after %llu s%s", lp->port,
-				 info->driver_name, (unsigned long long)(limit_ns / 1000000000ull),
-				 lp->memif ? " (the memif server refused us: see its log, or give "
-					     "--rx-queues and --tx-queues as its TX and RX queues)"
-					   : "");
-			return -ENODEV;
-		}
-		port_stop(lp);
-		sleep_ns(PROBE_GAP_NS);
+		snprintf(err, errlen, "%s: link down after %llu s", who,
+			 (unsigned long long)(limit_ns / 1000000000ull));
+		return -ENODEV;
 	}
-	if (!lp->memif || (po->rx_queues != 0 && po->tx_queues != 0))
-		return 0;
-	/* A refusal comes within a round trip over the unix socket; the first handshake
-	 * tells how long one takes here. */
-	probe_ns = RTE_MAX(PROBE_MIN_NS, 20 * (sl_monotonic_ns() - t0));
-	for (int dir = 0; dir < 2; dir++) {
-		uint16_t *q = dir == 0 ? &rxq : &txq;
-
-		if ((dir == 0 ? po->rx_queues : po->tx_queues) != 0)
-			continue;
-		while (*q < SL_SENDPMD_MEMIF_PROBE_MAX &&
-		       *q < (dir == 0 ? info->max_rx_queues : info->max_tx_queues)) {
-			bool up;
-
-			port_stop(lp);
-			/* Let the server see the previous client go before the next comes. */
-			sleep_ns(PROBE_GAP_NS);
-			(*q)++;
-			rc = port_start(lp, info, rxq, txq, err, errlen);
-			if (rc != 0)
-				return rc;
-			up = link_up_within(lp, probe_ns, stop);
-			if (stop != NULL && *stop)
-				return -EINTR;
-			if (!up) {
-				(*q)--;
-				port_stop(lp);
-				sleep_ns(PROBE_GAP_NS);
-				rc = port_start(lp, info, rxq, txq, err, errlen);
-				if (rc != 0)
-					return rc;
-				if (!link_up_within(lp, limit_ns, stop)) {
-					snprintf(err, errlen,
-						 "port %u (%s): link down again with %u RX and %u "
-						 "TX queues",
-						 lp->port, info->driver_name, rxq, txq);
-					return stop != NULL && *stop ? -EINTR : -ENODEV;
-				}
-				break;
-			}
-		}
-	}
-	note(lp, "net_memif: the server takes %u RX and %u TX queue(s) from us (%llu ms)", rxq, txq,
-	     (unsigned long long)((sl_monotonic_ns() - lp->start_ns) / 1000000));
-	return 0;
+	rc = sl_sendpmd_memif_connect(&ops, &p, &rxq, &txq, err, errlen);
+	if (rc == 0)
+		note(lp, "net_memif: the server takes %u RX and %u TX queue(s) from us (%llu ms)",
+		     rxq, txq, (unsigned long long)((sl_monotonic_ns() - lp->start_ns) / 1000000));
+	return rc;
 }
 
 /* ARP for the next hop, with retries (doubling to 1 s) until it answers or @p limit_ns. */

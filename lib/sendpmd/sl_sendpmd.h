@@ -9,8 +9,9 @@
  * a poll-mode loop on one DPDK port instead of a kernel UDP socket.
  *
  * The pure parts (argument splitting, the DPDK-mode options, the next hop,
- * the frame template, ARP) use no EAL state, so the unit tests call them
- * directly; any thread may call them. sl_sendpmd_run() needs an initialised
+ * the frame template, ARP, net_memif queue probing through callbacks) use
+ * no EAL state, so the unit tests call them directly; any thread may call
+ * them. sl_sendpmd_run() needs an initialised
  * EAL and runs on the main lcore only: one port, one TX queue, one or more
  * RX queues, no worker lcores. Functions return 0 or -errno unless stated;
  * none of them exits.
@@ -208,6 +209,59 @@ enum sl_sendpmd_rx sl_sendpmd_classify(const struct sl_net_iface *ifc, uint32_t 
 				       uint16_t peer_port, const uint8_t *frame, uint32_t len,
 				       uint32_t flags, struct sl_net_pkt *pkt,
 				       enum sl_net_verdict *verdict);
+
+/** net_memif probing: the least wait for a refusal, the longest, and the pause
+ * between two clients (the server must see one go before the next comes). */
+#define SL_SENDPMD_PROBE_MIN_NS 500000000ull
+#define SL_SENDPMD_PROBE_MAX_NS 4000000000ull
+#define SL_SENDPMD_PROBE_GAP_NS 50000000ull
+/** Starts of one probe that may fail before it counts as the server's refusal. */
+#define SL_SENDPMD_PROBE_START_TRIES 3
+
+/**
+ * What sl_sendpmd_memif_connect() does to a port: sl_sendpmd_run() gives
+ * the DPDK calls, the unit tests a model of a memif server and a clock.
+ */
+struct sl_sendpmd_link_ops {
+	/** Configure @p rxq RX and @p txq TX queues and start the port; 0 or -errno
+	 * with the reason in @p err. */
+	int (*start)(void *arg, uint16_t rxq, uint16_t txq, char *err, size_t errlen);
+	/** Stop the port; nothing if it is not started. */
+	void (*stop)(void *arg);
+	/** Whether the link comes up within @p ns (false at once when stopping). */
+	bool (*up_within)(void *arg, uint64_t ns);
+	void (*sleep)(void *arg, uint64_t ns);
+	/** A monotonic clock, in nanoseconds. */
+	uint64_t (*now)(void *arg);
+	void *arg;
+};
+
+/** What sl_sendpmd_memif_connect() is to find. */
+struct sl_sendpmd_probe {
+	const char *who;    /**< Names the port in messages ("port 0 (net_memif)"). */
+	uint16_t rx_queues; /**< --rx-queues; 0: probe. */
+	uint16_t tx_queues; /**< --tx-queues; 0: probe. */
+	uint16_t max_rx;    /**< The device's limits. */
+	uint16_t max_tx;
+	uint64_t limit_ns;        /**< For the server to take us at all (--timeout). */
+	const volatile int *stop; /**< Polled; may be NULL. */
+};
+
+/**
+ * Connect a net_memif client with the queue counts its server takes (see
+ * struct sl_sendpmd_opts): first with 1 and 1 (or the counts given), until
+ * the limit, then raising RX and then TX one at a time while the server
+ * takes them (on the last refusal, the counts it took, again until the
+ * limit). A start that fails does not count as a refusal: it is tried
+ * again, up to SL_SENDPMD_PROBE_START_TRIES times per probe. On return
+ * 0 the port is started with the counts in @p rx_queues and @p tx_queues.
+ *
+ * @return 0; -EINTR when stopped; -ENODEV when the link stays down past
+ *   the limit; the start's own -errno when it still fails then.
+ */
+int sl_sendpmd_memif_connect(const struct sl_sendpmd_link_ops *ops,
+			     const struct sl_sendpmd_probe *p, uint16_t *rx_queues,
+			     uint16_t *tx_queues, char *err, size_t errlen);
 
 /** Counters of the DPDK loop, beside the state machine's. */
 struct sl_sendpmd_stats {

@@ -62,6 +62,16 @@ dsend() {
 	return "$rc"
 }
 
+# send_failed MESSAGE: fail, showing the end of the summary, then the sender's log and
+# sluice's (last: CI shows the end of a failed test's output).
+send_failed() {
+	tail -c 600 "$T_DIR/send.json" >&2
+	echo >&2
+	cat "$T_DIR/send.log" >&2
+	tail -n 30 "$T_DIR/sluice.log" >&2
+	fail "$1"
+}
+
 # usage_error EXPECTED_TEXT ARGS...: sluice-send ARGS exits 2 saying EXPECTED_TEXT.
 usage_error() {
 	local want=$1 rc=0
@@ -149,10 +159,7 @@ PY
 start_memif_sluice 2048
 t0=$SECONDS
 dsend 2048 --json -v "$SLUICE_IP" "$SRC/zero.bin" "$SRC/one.bin" "$SRC"/f*.bin "$SRC/big.bin" \
-	"$SRC/tree" || {
-	cat "$T_DIR/send.log" "$T_DIR/send.json" >&2
-	fail "sluice-send --dpdk failed"
-}
+	"$SRC/tree" || send_failed "sluice-send --dpdk failed"
 note "sent in $((SECONDS - t0)) s: $(grep -o '"elapsed_s":[0-9.]*' "$T_DIR/send.json")"
 # sluice sends on one TX queue per RX and writer lcore: 2 rings towards us, 1 from us.
 grep -q "net_memif: the server takes 2 RX and 1 TX queue(s)" "$T_DIR/send.log" ||
@@ -173,10 +180,8 @@ mkdir -p "$SRC/jumbo"
 mkfile "$SRC/jumbo/j.bin" $((8 * 1024 * 1024 + 9))
 start_memif_sluice 9216 --mtu=9000
 t0=$SECONDS
-dsend 9216 --json -v --mtu=9000 "$SLUICE_IP" "$SRC/jumbo" || {
-	cat "$T_DIR/send.log" "$T_DIR/send.json" >&2
-	fail "sluice-send --dpdk --mtu=9000 failed"
-}
+dsend 9216 --json -v --mtu=9000 "$SLUICE_IP" "$SRC/jumbo" ||
+	send_failed "sluice-send --dpdk --mtu=9000 failed"
 note "sent in $((SECONDS - t0)) s: $(grep -o '"elapsed_s":[0-9.]*' "$T_DIR/send.json")"
 check_send "$T_DIR/send.json" 1 8972
 cmp "$SRC/jumbo/j.bin" "$OUT/jumbo/j.bin" || fail "jumbo file differs"

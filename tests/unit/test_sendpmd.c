@@ -542,6 +542,263 @@ test_classify(void **state)
 	assert_int_equal(v, SL_NET_DROP_RUNT);
 }
 
+/*
+ * sl_sendpmd_memif_connect() against a model of a memif server: it takes a client
+ * whose queue counts are within its own once it listens; a start can fail (the
+ * PMD's connect() or its control channel) on chosen calls. Time is the model's.
+ */
+struct model {
+	uint16_t takes_rx, takes_tx; /* The server's queues. */
+	uint64_t listens_at;         /* Before this, every start fails (no listener). */
+	uint32_t fail_mask;          /* Start call k (from 0) fails if bit k is set. */
+	unsigned stop_at;            /* Set *stop on this start call (0: never). */
+	volatile int *stop;
+	uint64_t now;
+	unsigned starts, stops;
+	bool started, up;
+	uint16_t rxq, txq;   /* Of the last start. */
+	uint16_t log[64][2]; /* Every start's counts. */
+	int rc[64];          /* And what it returned. */
+};
+
+static int
+m_start(void *arg, uint16_t rxq, uint16_t txq, char *err, size_t errlen)
+{
+	struct model *m = arg;
+	unsigned k = m->starts++;
+	int rc = 0;
+
+	/* As rte_eth_dev_configure() refuses a started port. */
+	assert_false(m->started);
+	m->now += 1000000; /* configure + queue set-up + connect() */
+	if (k < 64) {
+		m->log[k][0] = rxq;
+		m->log[k][1] = txq;
+	}
+	if (m->stop_at != 0 && k + 1 == m->stop_at)
+		*m->stop = 1;
+	if (m->now < m->listens_at || (k < 32 && (m->fail_mask >> k) & 1))
+		rc = -ECONNREFUSED;
+	if (k < 64)
+		m->rc[k] = rc;
+	if (rc != 0) {
+		snprintf(err, errlen, "start failed (call %u)", k);
+		return rc;
+	}
+	m->started = true;
+	m->rxq = rxq;
+	m->txq = txq;
+	m->up = rxq <= m->takes_rx && txq <= m->takes_tx;
+	return 0;
+}
+
+static void
+m_stop(void *arg)
+{
+	struct model *m = arg;
+
+	if (m->started)
+		m->stops++;
+	m->started = m->up = false;
+}
+
+static bool
+m_up_within(void *arg, uint64_t ns)
+{
+	struct model *m = arg;
+
+	if (m->started && m->up) {
+		m->now += 3000000; /* the handshake */
+		return true;
+	}
+	m->now += ns;
+	return false;
+}
+
+static void
+m_sleep(void *arg, uint64_t ns)
+{
+	((struct model *)arg)->now += ns;
+}
+
+static uint64_t
+m_now(void *arg)
+{
+	return ((struct model *)arg)->now;
+}
+
+static int
+probe_run(struct model *m, uint16_t want_rx, uint16_t want_tx, uint16_t *rx, uint16_t *tx,
+	  char *err, size_t errlen)
+{
+	static volatile int stop;
+	const struct sl_sendpmd_link_ops ops = {
+		.start = m_start,
+		.stop = m_stop,
+		.up_within = m_up_within,
+		.sleep = m_sleep,
+		.now = m_now,
+		.arg = m,
+	};
+	const struct sl_sendpmd_probe p = {
+		.who = "port 0 (net_memif)",
+		.rx_queues = want_rx,
+		.tx_queues = want_tx,
+		.max_rx = 1024,
+		.max_tx = 1024,
+		.limit_ns = 30000000000ull,
+		.stop = &stop,
+	};
+
+	stop = 0;
+	m->stop = &stop;
+	*rx = *tx = 0;
+	return sl_sendpmd_memif_connect(&ops, &p, rx, tx, err, errlen);
+}
+
+/* The counts of start call k. */
+static void
+assert_start(const struct model *m, unsigned k, uint16_t rx, uint16_t tx)
+{
+	assert_true(k < m->starts);
+	assert_int_equal(m->log[k][0], rx);
+	assert_int_equal(m->log[k][1], tx);
+}
+
+static void
+test_memif_probe(void **state)
+{
+	struct model m = { .takes_rx = 2, .takes_tx = 1 };
+	uint16_t rx, tx;
+	char err[256];
+
+	(void)state;
+	/* RX up while taken, then TX; each refusal goes back to what was taken. */
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(rx, 2);
+	assert_int_equal(tx, 1);
+	assert_true(m.started && m.up);
+	assert_int_equal(m.starts, 6);
+	assert_start(&m, 0, 1, 1);
+	assert_start(&m, 1, 2, 1);
+	assert_start(&m, 2, 3, 1);
+	assert_start(&m, 3, 2, 1);
+	assert_start(&m, 4, 2, 2);
+	assert_start(&m, 5, 2, 1);
+	/* A refusal costs the least probe wait (20 handshakes are less here). */
+	assert_true(m.now >= 2 * SL_SENDPMD_PROBE_MIN_NS);
+	assert_true(m.now < 3 * SL_SENDPMD_PROBE_MIN_NS);
+
+	/* Counts given: no probing, one start. */
+	memset(&m, 0, sizeof(m));
+	m.takes_rx = m.takes_tx = 4;
+	assert_int_equal(probe_run(&m, 4, 3, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(m.starts, 1);
+	assert_int_equal(rx, 4);
+	assert_int_equal(tx, 3);
+	/* One given, the other probed. */
+	memset(&m, 0, sizeof(m));
+	m.takes_rx = m.takes_tx = 4;
+	assert_int_equal(probe_run(&m, 2, 0, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(rx, 2);
+	assert_int_equal(tx, 4);
+	for (unsigned k = 0; k < m.starts; k++)
+		assert_int_equal(m.log[k][0], 2);
+
+	/* Never above SL_SENDPMD_MEMIF_PROBE_MAX. */
+	memset(&m, 0, sizeof(m));
+	m.takes_rx = m.takes_tx = 100;
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(rx, SL_SENDPMD_MEMIF_PROBE_MAX);
+	assert_int_equal(tx, SL_SENDPMD_MEMIF_PROBE_MAX);
+}
+
+static void
+test_memif_probe_failed_starts(void **state)
+{
+	struct model m = { .takes_rx = 2, .takes_tx = 1, .listens_at = 3000000000ull };
+	uint16_t rx, tx;
+	char err[256];
+
+	(void)state;
+	/* A server that listens only after 3 s is waited for. */
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(rx, 2);
+	assert_int_equal(tx, 1);
+	assert_true(m.rc[0] != 0);
+
+	/* A start that fails while probing is tried again: it is no refusal (the
+	 * failure CI saw: sluice-send gave up at once with every file pending). */
+	memset(&m, 0, sizeof(m));
+	m.takes_rx = 2;
+	m.takes_tx = 1;
+	m.fail_mask = 1u << 1; /* the first (2, 1) */
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(rx, 2);
+	assert_int_equal(tx, 1);
+	assert_start(&m, 1, 2, 1);
+	assert_start(&m, 2, 2, 1);
+
+	/* So is the start back to the counts taken after a refusal. */
+	memset(&m, 0, sizeof(m));
+	m.takes_rx = 2;
+	m.takes_tx = 1;
+	m.fail_mask = (1u << 3) | (1u << 4); /* (2, 1) after (3, 1) was refused, twice */
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(rx, 2);
+	assert_int_equal(tx, 1);
+	assert_true(m.started && m.up);
+	assert_int_equal(m.rxq, 2);
+	assert_int_equal(m.txq, 1);
+
+	/* Only SL_SENDPMD_PROBE_START_TRIES failures in a row count as a refusal. */
+	memset(&m, 0, sizeof(m));
+	m.takes_rx = 2;
+	m.takes_tx = 1;
+	m.fail_mask = ((1u << SL_SENDPMD_PROBE_START_TRIES) - 1) << 1;
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), 0);
+	assert_int_equal(rx, 1);
+	assert_int_equal(tx, 1);
+	assert_true(m.started && m.up);
+}
+
+static void
+test_memif_probe_gives_up(void **state)
+{
+	struct model m = { .takes_rx = 0, .takes_tx = 0 };
+	uint16_t rx, tx;
+	char err[256];
+
+	(void)state;
+	/* A server that never takes us: down after the limit, with what was tried. */
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), -ENODEV);
+	assert_non_null(strstr(err, "port 0 (net_memif): link down after 30 s with 1 RX and 1 TX"));
+	assert_true(m.now >= 30000000000ull);
+	assert_true(m.now < 36000000000ull);
+	assert_int_equal(rx, 0);
+
+	/* No listener at all: the start's own error, after the limit too. */
+	memset(&m, 0, sizeof(m));
+	m.listens_at = UINT64_MAX;
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), -ECONNREFUSED);
+	assert_non_null(strstr(err, "start failed"));
+	assert_true(m.now >= 30000000000ull);
+
+	/* A stop request ends it at once, whether starts fail or succeed. */
+	memset(&m, 0, sizeof(m));
+	m.listens_at = UINT64_MAX;
+	m.stop_at = 2;
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), -EINTR);
+	assert_int_equal(m.starts, 2);
+	memset(&m, 0, sizeof(m));
+	m.takes_rx = 4;
+	m.takes_tx = 4;
+	m.stop_at = 3;
+	m.fail_mask = 1u << 2;
+	assert_int_equal(probe_run(&m, 0, 0, &rx, &tx, err, sizeof(err)), -EINTR);
+	assert_int_equal(m.starts, 3);
+}
+
 int
 main(void)
 {
@@ -555,6 +812,9 @@ main(void)
 		cmocka_unit_test(test_frame),
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_memif_probe),
+		cmocka_unit_test(test_memif_probe_failed_starts),
+		cmocka_unit_test(test_memif_probe_gives_up),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
