@@ -731,6 +731,11 @@ cmd_show_writer_stats_parsed(void *parsed_result, struct cmdline *cl, void *data
 		printf("  Write latency: avg %.1f us, max %.1f us (%" PRIu64 " writes measured)\n",
 		       io->lat_count ? (double)io->lat_sum_ns / (double)io->lat_count / 1e3 : 0.0,
 		       (double)io->lat_max_ns / 1e3, io->lat_count);
+		printf("  Fsync latency: avg %.1f us, max %.1f us (%" PRIu64 " fsyncs measured)\n",
+		       io->fsync_lat_count
+			       ? (double)io->fsync_lat_sum_ns / (double)io->fsync_lat_count / 1e3
+			       : 0.0,
+		       (double)io->fsync_lat_max_ns / 1e3, io->fsync_lat_count);
 		printf("  Last error: %s\n", io->last_errno ? strerror(io->last_errno) : "none");
 	}
 	printf("  %s############################%s\n", STATS_BORDER, STATS_BORDER);
@@ -743,7 +748,7 @@ static cmdline_parse_token_string_t cmd_show_writer_word =
 static cmdline_parse_inst_t cmd_show_writer_stats = {
 	.f = cmd_show_writer_stats_parsed,
 	.help_str = "show writer stats: per writer: records and bytes written, files, buffers, "
-		    "io_uring batches, errors and write latency",
+		    "io_uring batches, errors, write and fsync latency",
 	.tokens = {
 		(void *)&cmd_show_show,
 		(void *)&cmd_show_writer_word,

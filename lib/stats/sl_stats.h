@@ -93,6 +93,9 @@ struct sl_io_stats {
 	uint64_t lat_count;    /**< Write latencies measured (queue to completion). */
 	uint64_t lat_sum_ns;
 	uint64_t lat_max_ns;
+	uint64_t fsync_lat_count; /**< fsync latencies measured (queue to completion). */
+	uint64_t fsync_lat_sum_ns;
+	uint64_t fsync_lat_max_ns;
 	int last_errno; /**< errno of the most recent failure. */
 };
 

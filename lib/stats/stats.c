@@ -176,7 +176,8 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 			", \"write_bytes\": %" PRIu64 ", \"short_writes\": %" PRIu64
 			", \"retries\": %" PRIu64 ", \"errors\": %" PRIu64 ", \"enospc\": %" PRIu64
 			", \"fsyncs\": %" PRIu64 ", \"sq_full\": %" PRIu64
-			", \"write_latency_avg_us\": %.1f, \"write_latency_max_us\": %.1f}}",
+			", \"write_latency_avg_us\": %.1f, \"write_latency_max_us\": %.1f"
+			", \"fsync_latency_avg_us\": %.1f, \"fsync_latency_max_us\": %.1f}}",
 			i ? "," : "", i, v->writer_lcore[i], x.written, x.written_bytes,
 			x.truncated, x.writer_nobuf, x.write_error, w->file_bytes, w->files_opened,
 			w->files_closed, w->file_errors, w->partial_flushes, x.invalid, w->tx_sent,
@@ -184,7 +185,11 @@ sl_stats_json(FILE *f, const struct sl_stats_view *v)
 			io->write_bytes, io->short_writes, io->retries, io->errors, io->enospc,
 			io->fsyncs, io->sq_full,
 			io->lat_count ? (double)io->lat_sum_ns / io->lat_count / 1000.0 : 0.0,
-			(double)io->lat_max_ns / 1000.0);
+			(double)io->lat_max_ns / 1000.0,
+			io->fsync_lat_count
+				? (double)io->fsync_lat_sum_ns / io->fsync_lat_count / 1000.0
+				: 0.0,
+			(double)io->fsync_lat_max_ns / 1000.0);
 	}
 	fprintf(f, "\n  ]");
 	if (v->extra_json != NULL) {

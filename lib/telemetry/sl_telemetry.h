@@ -154,7 +154,9 @@ int sl_telemetry_fill_ports(const struct sl_stats_view *v, int port_id, struct r
  * "io": {submit_calls, sqes, max_batch, avg_batch (sqes / submit_calls,
  * rounded), writes, write_bytes, short_writes, retries, errors, enospc,
  * last_errno, fsyncs, sq_full, inflight, pending, write_latency_avg_us,
- * write_latency_max_us (rounded), write_latency_avg_ns, write_latency_max_ns}.
+ * write_latency_max_us (rounded), write_latency_avg_ns, write_latency_max_ns,
+ * fsync_latency_avg_us, fsync_latency_max_us, fsync_latency_avg_ns,
+ * fsync_latency_max_ns}.
  *
  * @return 0, -ENODEV if @p writer >= v->nb_writers, -ENOMEM, or the negative
  *   errno of a failed rte_tel_data call.

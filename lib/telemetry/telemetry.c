@@ -207,6 +207,8 @@ static void
 add_io(struct rte_tel_data *d, int *rc, const struct sl_io_stats *io)
 {
 	uint64_t lat_avg_ns = io->lat_count != 0 ? io->lat_sum_ns / io->lat_count : 0;
+	uint64_t fsync_avg_ns =
+		io->fsync_lat_count != 0 ? io->fsync_lat_sum_ns / io->fsync_lat_count : 0;
 
 	add_u64(d, rc, "submit_calls", io->submit_calls);
 	add_u64(d, rc, "sqes", io->sqes);
@@ -227,6 +229,10 @@ add_io(struct rte_tel_data *d, int *rc, const struct sl_io_stats *io)
 	add_u64(d, rc, "write_latency_max_us", div_round(io->lat_max_ns, 1000));
 	add_u64(d, rc, "write_latency_avg_ns", lat_avg_ns);
 	add_u64(d, rc, "write_latency_max_ns", io->lat_max_ns);
+	add_u64(d, rc, "fsync_latency_avg_us", div_round(fsync_avg_ns, 1000));
+	add_u64(d, rc, "fsync_latency_max_us", div_round(io->fsync_lat_max_ns, 1000));
+	add_u64(d, rc, "fsync_latency_avg_ns", fsync_avg_ns);
+	add_u64(d, rc, "fsync_latency_max_ns", io->fsync_lat_max_ns);
 }
 
 static void

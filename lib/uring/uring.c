@@ -385,6 +385,8 @@ sl_uring_submit(struct sl_uring *u)
 	return (unsigned)rc;
 }
 
+/* Queue to completion of a write, or of an fsync: a slow disk shows in one, a
+ * journal or device cache flush that stalls (a file's close waits for it) in the other. */
 static void
 note_latency(struct sl_uring *u, const struct op *o)
 {
@@ -393,10 +395,17 @@ note_latency(struct sl_uring *u, const struct op *o)
 	if (u->tsc_hz == 0)
 		return;
 	ns = (rte_rdtsc() - o->tsc_queued) * 1000000000ull / u->tsc_hz;
-	u->st->lat_count++;
-	u->st->lat_sum_ns += ns;
-	if (ns > u->st->lat_max_ns)
-		u->st->lat_max_ns = ns;
+	if (o->kind == OP_WRITE) {
+		u->st->lat_count++;
+		u->st->lat_sum_ns += ns;
+		if (ns > u->st->lat_max_ns)
+			u->st->lat_max_ns = ns;
+	} else {
+		u->st->fsync_lat_count++;
+		u->st->fsync_lat_sum_ns += ns;
+		if (ns > u->st->fsync_lat_max_ns)
+			u->st->fsync_lat_max_ns = ns;
+	}
 }
 
 static void
@@ -479,10 +488,12 @@ sl_uring_reap(struct sl_uring *u, sl_uring_done_fn fn, void *arg)
 				done = complete_write(u, o, idx, &r);
 			} else {
 				done = true;
-				if (r < 0)
+				if (r < 0) {
 					note_error(u, r);
-				else
+				} else {
 					u->st->fsyncs++;
+					note_latency(u, o);
+				}
 			}
 			if (!done)
 				continue;

@@ -88,8 +88,9 @@ done
 # of data, a second or less at this rate, then an fsync per file. The bound is the
 # writer's own finish deadline (120 s): in about one run in four here the stop took about
 # 30 s although every write of sluice had completed in at most 5.5 s (most likely a file's
-# fsync on this throttled ext4-on-loop, the only other operation; its latency is not
-# recorded), so the stop time is printed rather than held tight; a hang still fails.
+# fsync on this throttled ext4-on-loop, the only other operation), so the stop time is
+# printed with the writer's largest write and fsync latencies rather than held tight; a
+# hang still fails.
 limit=120
 t0=$(date +%s%N)
 kill -INT "$pid"
@@ -137,7 +138,9 @@ assert d["write_error"] == 0, "a slow disk is no write error"
 w = j["writers"][0]
 mb_s = w["file_bytes"] / j["elapsed_s"] / 1e6
 print(f"  received {t['received']}, written {t['written']} ({mb_s:.1f} MB/s landed), "
-      f"writer_nobuf {d['writer_nobuf']}, ring_full {d['ring_full']}")
+      f"writer_nobuf {d['writer_nobuf']}, ring_full {d['ring_full']}; largest write "
+      f"latency {w['io']['write_latency_max_us'] / 1e6:.2f} s, fsync "
+      f"{w['io']['fsync_latency_max_us'] / 1e6:.2f} s ({w['io']['fsyncs']} fsyncs)")
 # The disk was the bottleneck: what landed is about the throttle's rate, no more.
 assert mb_s < 8 * 1.048576 * 1.5, f"{mb_s:.1f} MB/s landed: the throttle did not hold"
 # Memory: every buffer of the data path (mbuf pool, rings, write buffers, io_uring) is

@@ -364,6 +364,9 @@ fixture_init(struct fixture *fx)
 		.lat_count = 40,
 		.lat_sum_ns = 6000000, /* 150 us on average */
 		.lat_max_ns = 912345,
+		.fsync_lat_count = 3,
+		.fsync_lat_sum_ns = 31000000, /* 10333.3 us on average */
+		.fsync_lat_max_ns = 29000049,
 	};
 	writer_port(&fx->wr[1], 0, 1438, 91000, 0, 12, 0);
 	writer_port(&fx->wr[1], 7, 39, 3900, 1, 4, 2);
@@ -754,6 +757,9 @@ test_json_balanced(void **state)
 	/* lat_sum_ns / lat_count / 1000: 6000000 / 40 / 1000. */
 	expect_text(io, "write_latency_avg_us", "150.0");
 	expect_text(io, "write_latency_max_us", "912.3");
+	/* Apart from the writes': 31000000 / 3 / 1000 and 29000049 / 1000. */
+	expect_text(io, "fsync_latency_avg_us", "10333.3");
+	expect_text(io, "fsync_latency_max_us", "29000.0");
 
 	w = json_element(writers, 1);
 	expect_u64(w, "writer", 1);
@@ -846,10 +852,13 @@ test_json_empty_and_missing_names(void **state)
 		fixture_init(&fx);
 		fx.wr[0].io.lat_count = 0;
 		fx.wr[0].io.lat_sum_ns = 0;
+		fx.wr[0].io.fsync_lat_count = 0;
+		fx.wr[0].io.fsync_lat_sum_ns = 0;
 		text = render_json(&fx.v);
 		assert_true(json_valid(text));
 		io = member(json_element(member(json_root(text), "writers"), 0), "io");
 		expect_text(io, "write_latency_avg_us", "0.0");
+		expect_text(io, "fsync_latency_avg_us", "0.0");
 		free(text);
 	}
 }

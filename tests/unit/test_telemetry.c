@@ -387,6 +387,9 @@ make_view(struct sl_stats_view *v)
 				       .lat_count = 4,
 				       .lat_sum_ns = 10000,
 				       .lat_max_ns = 7400,
+				       .fsync_lat_count = 2,
+				       .fsync_lat_sum_ns = 3000001,
+				       .fsync_lat_max_ns = 2999500,
 				       .last_errno = 28 };
 
 	memset(v, 0, sizeof(*v));
@@ -563,6 +566,10 @@ test_writers_all_and_one(void **state)
 	check_u64(d, "0.io.write_latency_avg_us", 3);
 	check_u64(d, "0.io.write_latency_max_ns", 7400);
 	check_u64(d, "0.io.write_latency_max_us", 7);
+	check_u64(d, "0.io.fsync_latency_avg_ns", 1500000);
+	check_u64(d, "0.io.fsync_latency_avg_us", 1500);
+	check_u64(d, "0.io.fsync_latency_max_ns", 2999500);
+	check_u64(d, "0.io.fsync_latency_max_us", 3000);
 	check_u64(d, "1.writer", 1);
 	check_u64(d, "1.lcore", 4);
 	check_u64(d, "1.written", 20);
