@@ -9,7 +9,7 @@
  *
  * - SLUICE_FAULT_URING=op=write|fsync|any,errno=NAME|N,after=N,count=K[,writer=W]
  *   makes completions of each writer's io_uring fail (lib/uring's parser);
- * - SLUICE_TEST_KILL_AT=fsync|sidecar|rename|renamed[:N] (file mode) makes
+ * - SLUICE_TEST_KILL_AT=fsync|sidecar|rename|renamed|published[:N] (file mode) makes
  *   a writer raise SIGKILL at the N-th time it gets there (lib/session).
  *
  * Both are read once, on the main lcore, before the writers first start.

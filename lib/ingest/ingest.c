@@ -251,9 +251,9 @@ sl_ingest_stats_json(FILE *f, const struct sl_session_stats *s)
 		", \"files_resumed\": %" PRIu64 ", \"files_recovered\": %" PRIu64
 		", \"files_active\": %" PRIu64 ", \"file_bytes\": %" PRIu64
 		", \"staging\": {\"removed\": %" PRIu64 ", \"trimmed\": %" PRIu64
-		"}, \"files_failed\": {",
+		", \"receipts_released\": %" PRIu64 "}, \"files_failed\": {",
 		s->manifests, s->files_ok, s->files_resumed, s->files_recovered, s->files_active,
-		s->file_bytes, s->staged_removed, s->staged_trimmed);
+		s->file_bytes, s->staged_removed, s->staged_trimmed, s->receipts_released);
 	for (unsigned i = SL_PROTO_STATUS_EXISTS; i <= SL_PROTO_STATUS_BAD_MANIFEST; i++) {
 		fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", sl_session_status_name(i),
 			s->files_failed[i]);

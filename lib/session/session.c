@@ -303,7 +303,7 @@ sl_session_set_fault(struct sl_session_engine *e, sl_uring_fault_fn fn, void *ar
 static const char *const kill_names[SL_SESSION_KILL_COUNT] = {
 	[SL_SESSION_KILL_NONE] = "none",       [SL_SESSION_KILL_FSYNC] = "fsync",
 	[SL_SESSION_KILL_SIDECAR] = "sidecar", [SL_SESSION_KILL_RENAME] = "rename",
-	[SL_SESSION_KILL_RENAMED] = "renamed",
+	[SL_SESSION_KILL_RENAMED] = "renamed", [SL_SESSION_KILL_PUBLISHED] = "published",
 };
 
 const char *
@@ -522,6 +522,7 @@ session_free(struct sl_session_engine *e, struct session *s)
 	htab_del(&e->sessions, s->id);
 	htab_fini(&s->files);
 	htab_fini(&s->finals);
+	free(s->receipts);
 	free(s);
 	e->st->sessions_active--;
 }
@@ -720,6 +721,8 @@ sl_session_input(struct sl_session_engine *e, const struct sl_net_peer *from, co
 	default: { /* BYE */
 		struct sl_proto_msg bye = { .type = SL_PROTO_BYE, .session = s->id };
 
+		/* The sender ends only when it knows every file's status: its OKs arrived. */
+		sfile_receipts_release(e, s);
 		session_send(e, &s->peer, &bye, s->max_payload);
 		session_free(e, s);
 		e->st->sessions_closed++;

@@ -132,6 +132,7 @@ struct sfile {
 	uint32_t sha_next; /* next chunk to feed to the in-order SHA-256 */
 	uint64_t reserved; /* bytes counted in the engine's reservation */
 	bool has_sidecar;  /* a valid sidecar of it is on disk (resume can use it) */
+	bool receipt;      /* published, its sidecar kept as the receipt (see publish()) */
 	bool shrink;       /* ends unpublished: keep only its durable chunks when freed */
 };
 
@@ -156,6 +157,9 @@ struct session {
 	struct htab files;       /* file_id -> struct sfile * */
 	struct htab finals;      /* file_id -> fingerprint << 8 | final status */
 	uint64_t finals_dropped; /* statuses not remembered: SESSION_MAX_FINALS reached */
+	/* Identities of the files published with a receipt, removed at the sender's BYE. */
+	uint8_t (*receipts)[SL_SIDECAR_IDENTITY_LEN];
+	uint32_t nb_receipts, cap_receipts;
 };
 
 struct sl_session_engine {
@@ -204,6 +208,7 @@ int sfile_data(struct sl_session_engine *e, struct session *s, const struct sl_p
 void sfile_io_done(void *arg, uint64_t cookie, int res);
 void sfile_poll(struct sl_session_engine *e);
 void sfile_session_closed(struct sl_session_engine *e, struct session *s);
+void sfile_receipts_release(struct sl_session_engine *e, struct session *s);
 void sfile_destroy_all(struct sl_session_engine *e);
 unsigned sfile_missing(struct sl_session_engine *e, struct sfile *f, struct sl_proto_missing *out,
 		       unsigned max);

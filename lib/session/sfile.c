@@ -90,6 +90,63 @@ record_final(struct sl_session_engine *e, struct session *s, uint32_t file_id, u
 	(void)htab_put(&s->finals, file_id, fp << 8 | status);
 }
 
+static void
+staged_names(const uint8_t identity[SL_SIDECAR_IDENTITY_LEN], char *data, char *state, size_t len)
+{
+	char hex[2 * SL_SIDECAR_IDENTITY_LEN + 1];
+
+	for (unsigned i = 0; i < SL_SIDECAR_IDENTITY_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", identity[i]);
+	snprintf(data, len, "%s.data", hex);
+	snprintf(state, len, "%s.state", hex);
+}
+
+/* Remove the receipt (the kept sidecar) of a published file, unless a new
+ * transfer of the same identity has staged data beside it (the sidecar is then
+ * that transfer's). */
+static void
+receipt_remove(struct sl_session_engine *e, const uint8_t identity[SL_SIDECAR_IDENTITY_LEN])
+{
+	char data[2 * SL_SIDECAR_IDENTITY_LEN + 16], state[sizeof(data)];
+	struct stat st;
+
+	staged_names(identity, data, state, sizeof(data));
+	if (fstatat(e->stagefd, data, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		unlinkat(e->stagefd, state, 0);
+}
+
+/* Keep the receipt of a file published in @p s until the sender's BYE. A session
+ * past SESSION_MAX_FINALS receipts (or out of memory) removes it at once: a resend
+ * after a crash then answers EXISTS, as a forgotten status does. */
+static void
+receipt_keep(struct sl_session_engine *e, struct session *s,
+	     const uint8_t identity[SL_SIDECAR_IDENTITY_LEN])
+{
+	if (s->nb_receipts == s->cap_receipts) {
+		uint32_t cap = s->cap_receipts != 0 ? 2 * s->cap_receipts : 16;
+		void *p = NULL;
+
+		if (cap <= SESSION_MAX_FINALS)
+			p = realloc(s->receipts, (size_t)cap * sizeof(*s->receipts));
+		if (p == NULL) {
+			receipt_remove(e, identity);
+			return;
+		}
+		s->receipts = p;
+		s->cap_receipts = cap;
+	}
+	memcpy(s->receipts[s->nb_receipts++], identity, SL_SIDECAR_IDENTITY_LEN);
+}
+
+void
+sfile_receipts_release(struct sl_session_engine *e, struct session *s)
+{
+	for (uint32_t i = 0; i < s->nb_receipts; i++)
+		receipt_remove(e, s->receipts[i]);
+	e->st->receipts_released += s->nb_receipts;
+	s->nb_receipts = 0;
+}
+
 /* ---- chunk buffers ---- */
 
 static struct cbuf *
@@ -323,6 +380,8 @@ file_final(struct sl_session_engine *e, struct sfile *f, uint8_t status)
 	if (status == SL_PROTO_STATUS_OK) {
 		e->st->files_ok++;
 		e->st->file_bytes += f->size;
+		if (f->receipt && s != NULL)
+			receipt_keep(e, s, f->identity);
 	} else {
 		e->st->files_failed[status & 15]++;
 	}
@@ -430,9 +489,10 @@ publish(struct sl_session_engine *e, struct sfile *f)
 	}
 	/* A file whose chunks all became durable at once has no sidecar yet.
 	 * It gets one now, unsynced (its data is synced): should a crash come
-	 * between the rename and the OK, a resend of the MANIFEST finds the
-	 * publish to finish (adopt_published()) instead of an EXISTS. Under
-	 * power loss it is as durable as the rename it stands for. */
+	 * between the rename and the sender's receipt of OK, a resend of the
+	 * MANIFEST finds the publish to finish (adopt_published()) instead of
+	 * an EXISTS. Under power loss it is as durable as the rename it stands
+	 * for. */
 	if (!f->has_sidecar && f->map != NULL && store_sidecar(e, f, SL_SIDECAR_NO_SYNC) < 0)
 		SESS_LOG(WARNING, "no sidecar for the publish of %s\n", f->path);
 	session_kill_point(e, SL_SESSION_KILL_RENAME);
@@ -451,7 +511,12 @@ publish(struct sl_session_engine *e, struct sfile *f)
 		status = SL_PROTO_STATUS_IO_ERROR;
 		goto out;
 	}
-	unlinkat(e->stagefd, f->state_name, 0);
+	/* The sidecar stays as the file's receipt until the sender's BYE says its OK
+	 * arrived (sfile_receipts_release()): should sluice die before that, the
+	 * sender's resend finds it and is answered OK (adopt_published()), not EXISTS.
+	 * A receipt no BYE removes goes with the staging sweep (staging_ttl_s). */
+	f->receipt = f->has_sidecar;
+	session_kill_point(e, SL_SESSION_KILL_PUBLISHED);
 	status = SL_PROTO_STATUS_OK;
 out:
 	if (pfd != e->dirfd)
@@ -740,13 +805,14 @@ hash_fd(int fd, uint64_t size, uint8_t out[SL_PROTO_SHA256_SIZE])
 }
 
 /*
- * A publish cut short by a crash after its rename and before the sidecar's
- * removal leaves the final name in place, the sidecar in staging and no
- * staged data. When the file under the final name is this manifest's (same
- * identity in the sidecar, same size and SHA-256), the publish is finished
- * now (file and directory fsynced, sidecar removed) and the answer is OK
- * rather than EXISTS. The stale sidecar goes either way, so a final name is
- * read back at most once per interrupted publish.
+ * A publish cut short by a crash after its rename, or one whose OK its sender
+ * may not have received (no BYE came before sluice stopped or died), leaves the
+ * final name in place, the sidecar in staging (the receipt) and no staged data.
+ * When the file under the final name is this manifest's (same identity in the
+ * sidecar, same size and SHA-256), the publish is finished now (file and
+ * directory fsynced) and the answer is OK rather than EXISTS; the receipt then
+ * waits for this session's BYE. A receipt that does not match goes, so a final
+ * name is read back at most once per receipt and session.
  */
 static bool
 adopt_published(struct sl_session_engine *e, struct sfile *f)
@@ -794,7 +860,8 @@ adopt_published(struct sl_session_engine *e, struct sfile *f)
 		if (pfd >= 0 && pfd != e->dirfd)
 			close(pfd);
 	}
-	unlinkat(e->stagefd, f->state_name, 0);
+	if (!ok)
+		unlinkat(e->stagefd, f->state_name, 0);
 	return ok;
 }
 
@@ -926,6 +993,7 @@ sfile_manifest(struct sl_session_engine *e, struct session *s, const struct sl_p
 		return refuse(e, s, m, fp, SL_PROTO_STATUS_REFUSED, false);
 	rc = probe_final(e, f->path);
 	if (rc == 1 && f->size > 0 && adopt_published(e, f)) {
+		receipt_keep(e, s, f->identity);
 		free(f->path);
 		free(f);
 		e->st->files_ok++;

@@ -104,14 +104,18 @@ struct sl_session_stats {
 	 * waits for, or one of a session under its fair share) got a buffer; their
 	 * bytes are requested again. */
 	uint64_t chunks_evicted;
-	/** MANIFESTs answered OK by finishing a publish that a crash cut short
-	 * after its rename (the final name held this very file). */
+	/** MANIFESTs answered OK from a published file's receipt: a publish that a
+	 * crash cut short after its rename, or whose OK its sender never had (the
+	 * final name held this very file). */
 	uint64_t files_recovered;
 	/** Staged files removed: abandoned with nothing durable, left by a crash
 	 * without a sidecar, or untouched for staging_ttl_s (docs/protocol.md). */
 	uint64_t staged_removed;
 	/** Staged files whose session ended unpublished, cut down to their durable chunks. */
 	uint64_t staged_trimmed;
+	/** Receipts of published files (their sidecars, kept so that a resend after a
+	 * crash is answered OK) removed at their sender's BYE. */
+	uint64_t receipts_released;
 } __attribute__((aligned(64)));
 
 /**
@@ -219,12 +223,15 @@ enum sl_session_kill_point {
 	SL_SESSION_KILL_SIDECAR,
 	/** "rename": the file is whole, verified and synced in staging, before its rename. */
 	SL_SESSION_KILL_RENAME,
-	/** "renamed": just after the rename, before the directory fsync and sidecar removal. */
+	/** "renamed": just after the rename, before the directory fsync. */
 	SL_SESSION_KILL_RENAMED,
+	/** "published": the rename is durable, before the sender is told OK. */
+	SL_SESSION_KILL_PUBLISHED,
 	SL_SESSION_KILL_COUNT
 };
 
-/** The name of a kill point ("fsync", "sidecar", "rename", "renamed"; "none"). */
+/** The name of a kill point ("fsync", "sidecar", "rename", "renamed", "published";
+ * "none"). */
 const char *sl_session_kill_point_name(unsigned point);
 
 /**

@@ -3,13 +3,14 @@
 # SIGKILL at the worst moments of file mode (the SLUICE_TEST_KILL_AT seam):
 # right after an fdatasync whose chunks no sidecar records yet, in the middle
 # of a sidecar update (the new one durable under its temporary name), right
-# before a publish's rename and right after it (before the directory fsync
-# and the sidecar's removal). For each: at the moment of death every file
-# under a final name is complete and correct (staging may hold partial
-# data); sluice restarted without the seam takes the same files again, and
-# every one ends identical; the big file resumes from its durable chunks
-# (sent_bytes < size); a publish cut short after its rename is answered OK
-# without resending anything (files_recovered).
+# before a publish's rename, right after it (before the directory fsync), and
+# once it is durable, before the sender is told OK. For each: at the moment
+# of death every file under a final name is complete and correct (staging
+# may hold partial data); sluice restarted without the seam takes the same
+# files again, and every one ends identical; the big file resumes from its
+# durable chunks (sent_bytes < size); a file published whose OK its sender
+# never had is answered OK, not EXISTS, without resending anything
+# (files_recovered: its sidecar stays as a receipt until the sender's BYE).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/file_lib.sh"
 
@@ -54,18 +55,15 @@ for name in ("big1.json", "small1.json"):
             first[f["name"]] = f["status"]
     except (OSError, ValueError):
         pass
-# A file published whose OK died with sluice (sent, or about to be) is there,
-# complete, but nothing tells the restarted sluice that it came from this sender:
-# sent again, it gets EXISTS. Only a publish cut short before its sidecar went
-# ("renamed") can be told, and is answered OK.
+# A file published whose OK the sender never had is answered OK when sent again:
+# its receipt (the sidecar) outlived sluice. One whose OK it had gets EXISTS if
+# its BYE reached sluice before the kill (the receipt went), else OK too.
 visible = set(json.load(open(os.path.join(tdir, "visible.json"))))
 sent = {}
 for name in ("big2.json", "small2.json"):
     for f in json.load(open(os.path.join(tdir, name)))["files"]:
         if first.get(f["name"]) == "ok":
-            want = ("exists",)
-        elif f["name"] in visible and point != "renamed":
-            want = ("ok", "exists")
+            want = ("exists", "ok")
         else:
             want = ("ok",)
         assert f["status"] in want, "%s: %s, not %s" % (f["name"], f["status"], want)
@@ -81,7 +79,7 @@ j = sl_e2e.load(os.path.join(tdir, "stats.json"))
 sl_e2e.check_balanced(j)
 bad = {k: v for k, v in j["file"]["files_failed"].items() if v and k != "exists"}
 assert not bad, "files failed: %s" % bad
-if point == "renamed":
+if point in ("renamed", "published"):
     assert j["file"]["files_recovered"] >= 1, "the interrupted publish was not recovered"
     rec = [n for n, (s, _) in sent.items() if s == 0 and first.get(n) != "ok"]
     assert rec, "no file was taken without resending it"
@@ -89,7 +87,7 @@ print("after restart: all identical; big.bin sent %d of %d bytes; recovered %d; 
       % (b_sent, b_size, j["file"]["files_recovered"], j["file"]["files_resumed"]))
 '
 
-for spec in fsync:8 sidecar:8 rename:1 renamed:1; do
+for spec in fsync:8 sidecar:8 rename:1 renamed:1 published:1; do
 	point=${spec%%:*}
 	note "SIGKILL at $spec"
 	rm -rf "$OUT"

@@ -498,6 +498,16 @@ staging_entries(struct ctx *c)
 	return n;
 }
 
+/* The sender's BYE, answered by BYE. */
+static void
+bye(struct ctx *c)
+{
+	struct sl_proto_msg m = { .type = SL_PROTO_BYE, .session = c->sid }, r;
+
+	assert_int_equal(feed(c, &m), 0);
+	assert_true(take(c, SL_PROTO_BYE, -1, &r));
+}
+
 /* Send a whole file and expect OK. */
 static void
 transfer(struct ctx *c, const struct tfile *t)
@@ -818,7 +828,11 @@ test_small_files(void **state)
 	assert_int_equal(c->st.files_ok, SL_ARRAY_SIZE(cases));
 	assert_int_equal(c->st.file_bytes, bytes);
 	assert_int_equal(c->st.files_active, 0);
+	/* A receipt per published file with data, until the sender's BYE. */
+	assert_int_equal(staging_entries(c), SL_ARRAY_SIZE(cases) - 1);
+	bye(c);
 	assert_int_equal(staging_entries(c), 0);
+	assert_int_equal(c->st.receipts_released, SL_ARRAY_SIZE(cases) - 1);
 	check_balance(&c->st);
 }
 
@@ -1169,6 +1183,7 @@ test_resume(void **state)
 	check_file(c, &t);
 	assert_int_equal(c->st.chunks_written, 3);
 	assert_true(c->st.readback_bytes >= 5ull * K64);
+	bye(c);
 	assert_int_equal(staging_entries(c), 0);
 	tfile_free(&t);
 	check_balance(&c->st);
@@ -1821,6 +1836,10 @@ test_kill_parse(void **state)
 	assert_int_equal(point, SL_SESSION_KILL_RENAMED);
 	assert_int_equal(nth, UINT32_MAX);
 	assert_string_equal(sl_session_kill_point_name(SL_SESSION_KILL_RENAMED), "renamed");
+	assert_int_equal(sl_session_kill_parse("published:2", &point, &nth, err, sizeof(err)), 0);
+	assert_int_equal(point, SL_SESSION_KILL_PUBLISHED);
+	assert_int_equal(nth, 2);
+	assert_string_equal(sl_session_kill_point_name(SL_SESSION_KILL_PUBLISHED), "published");
 	assert_string_equal(sl_session_kill_point_name(77), "unknown");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
@@ -1839,15 +1858,6 @@ wait_idle(struct ctx *c)
 		sl_session_idle_wait(c->e, 1000);
 	}
 	assert_false(sl_session_busy(c->e));
-}
-
-static void
-bye(struct ctx *c)
-{
-	struct sl_proto_msg m = { .type = SL_PROTO_BYE, .session = c->sid }, r;
-
-	assert_int_equal(feed(c, &m), 0);
-	assert_true(take(c, SL_PROTO_BYE, -1, &r));
 }
 
 /* Bytes the first staged data file of the fixture occupies on disk (-1: none). */
@@ -1934,6 +1944,7 @@ test_abandoned_keeps_durable(void **state)
 		send_chunk(c, &t, i);
 	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_OK);
 	check_file(c, &t);
+	bye(c);
 	assert_int_equal(staging_entries(c), 0);
 	tfile_free(&t);
 	check_balance(&c->st);
@@ -2072,12 +2083,16 @@ test_interrupted_publish(void **state)
 	for (uint32_t i = 4; i < t.nb; i++)
 		send_chunk(c, &t, i);
 	assert_int_equal(wait_status(c, t.id), SL_PROTO_STATUS_OK);
+	bye(c);
 	assert_int_equal(staging_entries(c), 0);
 
 	sidecar_copy(c, saved, true);
 	open_session(c);
 	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_OK);
 	assert_int_equal(c->st.files_recovered, 1);
+	/* The sidecar is this session's receipt now, until its BYE. */
+	assert_int_equal(staging_entries(c), 1);
+	bye(c);
 	assert_int_equal(staging_entries(c), 0);
 	check_file(c, &t);
 
@@ -2106,6 +2121,83 @@ test_interrupted_publish(void **state)
 	check_file(c, &t);
 	unlink(saved);
 	tfile_free(&t);
+	check_balance(&c->st);
+}
+
+/*
+ * A published file's sidecar stays as its receipt until the sender's BYE. Should
+ * sluice go before it (destroyed here, as a crash leaves it), the sender's resend
+ * is answered OK from the file already there, without a byte of data; after the
+ * BYE the same MANIFEST is EXISTS. A receipt whose identity has a new staged
+ * transfer (the published file was deleted and is being sent again) is that
+ * transfer's sidecar now: the first session's BYE leaves it.
+ */
+static void
+test_receipts(void **state)
+{
+	struct ctx *c = *state;
+	struct tfile a, b;
+	char path[PATH_MAX + 32];
+	uint64_t first, sidecars;
+
+	engine_start(c);
+	open_session(c);
+	tfile_make(&a, 1, "r/a.bin", 3 * K64 + 5, K64, 1);
+	transfer(c, &a);
+	assert_int_equal(staging_entries(c), 1);
+	engine_stop(c);
+
+	memset(&c->st, 0, sizeof(c->st));
+	engine_start(c);
+	open_session(c);
+	assert_int_equal(send_manifest(c, &a, NULL), SL_PROTO_STATUS_OK);
+	assert_int_equal(c->st.files_recovered, 1);
+	assert_int_equal(c->st.files_ok, 1);
+	assert_int_equal(c->st.data_bytes, 0);
+	check_file(c, &a);
+	assert_int_equal(staging_entries(c), 1);
+	bye(c);
+	assert_int_equal(c->st.receipts_released, 1);
+	assert_int_equal(staging_entries(c), 0);
+	open_session(c);
+	assert_int_equal(send_manifest(c, &a, NULL), SL_PROTO_STATUS_EXISTS);
+	assert_int_equal(c->st.files_recovered, 1);
+
+	/* b published in a first session, deleted, sent again in a second one. */
+	open_session(c);
+	first = c->sid;
+	tfile_make(&b, 2, "r/b.bin", 8 * K64, K64, 2);
+	transfer(c, &b);
+	snprintf(path, sizeof(path), "%s/r/b.bin", c->dir);
+	assert_int_equal(unlink(path), 0);
+	open_session(c);
+	assert_int_equal(send_manifest(c, &b, NULL), SL_PROTO_STATUS_READY);
+	sidecars = c->st.sidecar_writes;
+	for (uint32_t i = 0; i < 4; i++)
+		send_chunk(c, &b, i);
+	for (unsigned i = 0; i < WAIT_LOOPS && c->st.sidecar_writes == sidecars; i++) {
+		poll_once(c);
+		sl_session_idle_wait(c->e, 1000);
+	}
+	assert_true(c->st.sidecar_writes > sidecars);
+	assert_int_equal(staging_entries(c), 2); /* data and sidecar */
+	{
+		uint64_t second = c->sid;
+
+		c->sid = first;
+		bye(c);
+		c->sid = second;
+	}
+	assert_int_equal(staging_entries(c), 2);
+	for (uint32_t i = 4; i < b.nb; i++)
+		send_chunk(c, &b, i);
+	assert_int_equal(wait_status(c, b.id), SL_PROTO_STATUS_OK);
+	check_file(c, &b);
+	assert_int_equal(staging_entries(c), 1);
+	bye(c);
+	assert_int_equal(staging_entries(c), 0);
+	tfile_free(&a);
+	tfile_free(&b);
 	check_balance(&c->st);
 }
 
@@ -2154,6 +2246,7 @@ main(void)
 		T(test_abandoned_keeps_durable),
 		T(test_staging_sweep),
 		T(test_interrupted_publish),
+		T(test_receipts),
 	};
 
 	if (!uring_available())
