@@ -412,7 +412,8 @@ create_file_lcores(struct app *a)
 			fw->tx_pool[a->port_ids[i]] = pool_of_port(a, a->port_ids[i]);
 		fw->stats = a->wr_stats[w];
 		fw->session_stats = a->fw_stats[w];
-		fw->finish_timeout_ms = 10000;
+		/* As the capture writers' (sl_capture_finish()): a stall, not a slow disk. */
+		fw->finish_timeout_ms = 120000;
 	}
 	for (unsigned r = 0; r < l->nb_rx; r++)
 		for (unsigned w = 0; w < l->nb_writers; w++) {

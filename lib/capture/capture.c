@@ -831,17 +831,26 @@ files_busy(const struct sl_capture *c)
 int
 sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 {
-	uint64_t deadline = rte_get_tsc_cycles() + timeout_ms * (c->p.tsc_hz / 1000);
-	uint64_t now = c->now_ns;
+	uint64_t now = c->now_ns, finished = sl_uring_finished(c->io);
+	uint64_t progress_ns = sl_monotonic_ns();
 
 	file_close_current(c);
 	while (files_busy(c) || sl_uring_outstanding(c->io) > 0) {
 		sl_capture_poll(c, now);
 		if (!files_busy(c) && sl_uring_outstanding(c->io) == 0)
 			break;
-		if (c->p.tsc_hz != 0 && rte_get_tsc_cycles() > deadline) {
-			CAP_LOG(ERR, "writer %u: %u I/O operations still pending at exit\n",
-				c->p.writer_id, sl_uring_outstanding(c->io));
+		/* A slow disk is waited for as long as it goes on answering: giving up
+		 * would lose what is in flight. Only a disk that answers nothing for
+		 * timeout_ms is given up on. */
+		if (sl_uring_finished(c->io) != finished) {
+			finished = sl_uring_finished(c->io);
+			progress_ns = sl_monotonic_ns();
+		} else if (sl_monotonic_ns() - progress_ns > timeout_ms * 1000000ull) {
+			CAP_LOG(ERR,
+				"writer %u: no I/O completed for %llu s: %u I/O operations still "
+				"pending at exit\n",
+				c->p.writer_id, (unsigned long long)(timeout_ms / 1000),
+				sl_uring_outstanding(c->io));
 			return -ETIMEDOUT;
 		}
 		sl_uring_wait(c->io, 1000);

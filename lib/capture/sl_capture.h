@@ -89,7 +89,8 @@ void sl_capture_poll(struct sl_capture *c, uint64_t now_ns);
 
 /**
  * Close every file and wait until all writes, trims, fsyncs and renames are
- * done (or @p timeout_ms passes).
+ * done, however slow the disk, unless no I/O operation completes for
+ * @p timeout_ms.
  *
  * @return 0, or -ETIMEDOUT.
  */

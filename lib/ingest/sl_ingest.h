@@ -49,7 +49,8 @@ struct sl_ingest_lcore {
 	struct rte_mempool *tx_pool[SL_MAX_PORTS]; /**< mbufs for replies, by port id. */
 	struct sl_writer_stats *stats;
 	struct sl_session_stats *session_stats;
-	uint32_t finish_timeout_ms; /**< Longest wait to make chunks durable at stop. */
+	/** At stop, how long the disk may answer nothing while chunks are made durable. */
+	uint32_t finish_timeout_ms;
 	/** Test seams, applied to the engine right after the lcore creates it:
 	 * an io_uring fault (NULL: none) and a kill point (sl_session_set_kill()). */
 	sl_uring_fault_fn fault;

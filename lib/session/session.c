@@ -858,7 +858,7 @@ sl_session_idle_wait(struct sl_session_engine *e, uint32_t usec)
 int
 sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout_ms)
 {
-	uint64_t deadline = sl_monotonic_ns() / 1000000 + timeout_ms;
+	uint64_t finished = sl_uring_finished(e->io), progress_ns = sl_monotonic_ns();
 
 	e->finishing = true;
 	if (now_ns > e->now_ns)
@@ -879,9 +879,16 @@ sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout
 		sl_session_poll(e, e->now_ns);
 		if (!sfile_busy(e) && sl_uring_outstanding(e->io) == 0)
 			return 0;
-		if (sl_monotonic_ns() / 1000000 > deadline) {
-			SESS_LOG(ERR, "writer %u: %u I/O operations still pending at exit\n",
-				 e->p.writer_id, sl_uring_outstanding(e->io));
+		/* As sl_capture_finish(): waited for while the disk answers at all. */
+		if (sl_uring_finished(e->io) != finished) {
+			finished = sl_uring_finished(e->io);
+			progress_ns = sl_monotonic_ns();
+		} else if (sl_monotonic_ns() - progress_ns > timeout_ms * 1000000ull) {
+			SESS_LOG(ERR,
+				 "writer %u: no I/O completed for %llu s: %u I/O operations still "
+				 "pending at exit\n",
+				 e->p.writer_id, (unsigned long long)(timeout_ms / 1000),
+				 sl_uring_outstanding(e->io));
 			return -ETIMEDOUT;
 		}
 		sl_session_idle_wait(e, 1000);

@@ -199,7 +199,8 @@ void sl_session_idle_wait(struct sl_session_engine *e, uint32_t usec);
 /**
  * Shut down: stop taking data, make every verified chunk durable (write,
  * fdatasync, sidecar) so the transfers resume later, send BYE to every
- * session, close every file. Waits at most @p timeout_ms.
+ * session, close every file. Waits as long as the disk goes on answering,
+ * unless no I/O operation completes for @p timeout_ms.
  *
  * @return 0, or -ETIMEDOUT.
  */

@@ -115,6 +115,13 @@ void sl_uring_wait(struct sl_uring *u, uint32_t timeout_us);
 /** Operations queued or in flight. */
 unsigned sl_uring_outstanding(const struct sl_uring *u);
 
+/**
+ * Operations finished so far (their callback ran, with success or error; a
+ * retry or the rest of a short write does not count): progress, for a wait
+ * that gives up only when the disk stops answering, not when it is slow.
+ */
+uint64_t sl_uring_finished(const struct sl_uring *u);
+
 /** Install (or, with NULL, remove) the fault-injection seam. */
 void sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg);
 

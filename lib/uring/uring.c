@@ -61,6 +61,7 @@ struct sl_uring {
 	bool fixed_files;
 	bool fixed_buffers;
 	uint64_t tsc_hz;
+	uint64_t nb_finished; /* operations finished (their callback ran), ever */
 	sl_uring_fault_fn fault;
 	void *fault_arg;
 };
@@ -498,6 +499,7 @@ sl_uring_reap(struct sl_uring *u, sl_uring_done_fn fn, void *arg)
 			if (!done)
 				continue;
 			finished++;
+			u->nb_finished++;
 			cookie = o->cookie;
 			op_free(u, idx);
 			fn(arg, cookie, r);
@@ -526,6 +528,12 @@ unsigned
 sl_uring_outstanding(const struct sl_uring *u)
 {
 	return u->nb_inflight + u->nb_pending;
+}
+
+uint64_t
+sl_uring_finished(const struct sl_uring *u)
+{
+	return u->nb_finished;
 }
 
 void

@@ -1067,6 +1067,7 @@ struct cap_fault {
 	uint64_t enospc_from;
 	unsigned short_every;  /* every Nth write completion reports a third of its bytes */
 	unsigned eagain_every; /* every Nth write completion reports -EAGAIN */
+	unsigned delay_us;     /* every write completion takes this long to be seen */
 	unsigned calls;
 	unsigned failed;
 	unsigned shortened;
@@ -1082,6 +1083,8 @@ cap_fault(void *arg, int kind, uint64_t offset, uint32_t len, int res)
 	if (kind != 0 || res < 0)
 		return res;
 	call = ++f->calls;
+	if (f->delay_us != 0)
+		usleep(f->delay_us);
 	if (f->enospc && offset >= f->enospc_from) {
 		f->failed++;
 		return -ENOSPC;
@@ -1247,6 +1250,84 @@ test_short_writes(void **state)
 	free(ids);
 }
 
+/* A disk slower than the finish timeout in all, but never silent that long: nothing is
+ * given up. Each write completion takes 40 ms, six or more are left at the finish, and
+ * the timeout is 150 ms: the old whole-wait deadline would have cut the file short. */
+static void
+test_finish_slow_disk(void **state)
+{
+	struct fixture *fx = *state;
+	struct cap_fault flt = { .delay_us = 40000 };
+	struct out_file files[MAX_FILES_SEEN];
+	uint64_t t0, took;
+	uint32_t *ids;
+	unsigned n, nb_files, writes;
+
+	traffic_init(&fx->tr, 400, 0x510e, 0);
+	ids = calloc(fx->tr.n, sizeof(*ids));
+	create(fx);
+	sl_capture_set_fault(fx->c, cap_fault, &flt);
+	feed(fx, fx->tr.n, 16);
+	assert_int_equal(SUM(fx, nobuf), 0);
+	writes = flt.calls;
+	t0 = sl_monotonic_ns();
+	assert_int_equal(sl_capture_finish(fx->c, 150), 0);
+	took = sl_monotonic_ns() - t0;
+	print_message("finish: %u writes seen in %llu ms\n", flt.calls - writes,
+		      (unsigned long long)(took / 1000000));
+	assert_true(flt.calls - writes >= 5);
+	assert_true(took > 150 * 1000000ull);
+	assert_int_equal(sl_capture_outstanding(fx->c), 0);
+	assert_int_equal(fx->st.file_errors, 0);
+	assert_int_equal(fx->st.files_closed, 1);
+	n = collect(fx, ids, fx->tr.n, files, &nb_files);
+	assert_int_equal(nb_files, 1);
+	assert_int_equal(n, fx->tr.n);
+	check_ids_sequential(ids, n, 0);
+	check_accounting(fx, ids, n);
+	free_files(files, nb_files);
+	free(ids);
+}
+
+/* A disk that answers nothing (every write completion a retry, forever) is given up on
+ * once nothing has completed for the timeout; when it answers again, the same finish
+ * completes the file whole. */
+static void
+test_finish_stalled_disk(void **state)
+{
+	struct fixture *fx = *state;
+	struct cap_fault flt = { .eagain_every = 1 };
+	struct out_file files[MAX_FILES_SEEN];
+	uint64_t t0, took;
+	uint32_t *ids;
+	unsigned n, nb_files;
+
+	traffic_init(&fx->tr, 200, 0x57a1, 0);
+	ids = calloc(fx->tr.n, sizeof(*ids));
+	create(fx);
+	sl_capture_set_fault(fx->c, cap_fault, &flt);
+	feed(fx, fx->tr.n, 16);
+	t0 = sl_monotonic_ns();
+	assert_int_equal(sl_capture_finish(fx->c, 200), -ETIMEDOUT);
+	took = sl_monotonic_ns() - t0;
+	assert_true(took >= 200 * 1000000ull);
+	assert_true(took < 5000 * 1000000ull);
+	assert_true(flt.eagains > 10);
+	assert_true(sl_capture_outstanding(fx->c) > 0);
+	assert_int_equal(fx->st.files_closed, 0);
+
+	flt.eagain_every = 0;
+	finish(fx);
+	assert_int_equal(fx->st.file_errors, 0);
+	n = collect(fx, ids, fx->tr.n, files, &nb_files);
+	assert_int_equal(nb_files, 1);
+	assert_int_equal(n, fx->tr.n);
+	check_ids_sequential(ids, n, 0);
+	check_accounting(fx, ids, n);
+	free_files(files, nb_files);
+	free(ids);
+}
+
 /* ts_offset < 0: packets are stamped with the writer's clock when they arrive. */
 static void
 test_stamp_on_arrival(void **state)
@@ -1363,6 +1444,9 @@ main(void)
 		T(test_write_error_first_block, pcap_direct),
 		T(test_short_writes, pcapng_direct),
 		T(test_short_writes, pcap_buffered),
+		T(test_finish_slow_disk, pcapng_direct),
+		T(test_finish_slow_disk, pcap_buffered),
+		T(test_finish_stalled_disk, pcap_direct),
 		T(test_stamp_on_arrival, pcapng_direct),
 		T(test_lcore_main, pcapng_direct),
 	};

@@ -2201,6 +2201,81 @@ test_receipts(void **state)
 	check_balance(&c->st);
 }
 
+/* The seam of the finish tests: every completion seen late, or writes never done. */
+struct slow_disk {
+	unsigned delay_us;
+	bool stall; /* every write completion a retry (-EAGAIN) */
+	unsigned seen;
+};
+
+static int
+slow_disk(void *arg, int kind, uint64_t offset, uint32_t len, int res)
+{
+	struct slow_disk *f = arg;
+
+	if (res < 0)
+		return res;
+	if (f->stall && kind == 0)
+		return -EAGAIN;
+	f->seen++;
+	if (f->delay_us != 0)
+		usleep(f->delay_us);
+	return res;
+}
+
+/*
+ * At stop, a disk slower than the finish timeout in all but never silent that long
+ * is waited for: every verified chunk becomes durable. One that answers nothing is
+ * given up on after the timeout (-ETIMEDOUT); once it answers, a second finish
+ * completes the work.
+ */
+static void
+test_finish_slow_disk(void **state)
+{
+	struct ctx *c = *state;
+	struct slow_disk flt = { .delay_us = 40000 };
+	struct tfile t;
+	uint64_t t0, took;
+	unsigned seen;
+
+	engine_start(c);
+	sl_session_set_fault(c->e, slow_disk, &flt);
+	open_session(c);
+	tfile_make(&t, 1, "slow", 8ull * K64, K64, 1);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	for (uint32_t i = 0; i < 6; i++)
+		send_chunk(c, &t, i);
+	seen = flt.seen;
+	t0 = sl_monotonic_ns();
+	assert_int_equal(sl_session_finish(c->e, c->now, 150), 0);
+	took = sl_monotonic_ns() - t0;
+	print_message("finish: %u completions in %llu ms\n", flt.seen - seen,
+		      (unsigned long long)(took / 1000000));
+	assert_true(took > 150 * 1000000ull);
+	assert_int_equal(c->st.chunks_durable, 6);
+	engine_stop(c);
+
+	/* Writes that never complete. */
+	memset(&c->st, 0, sizeof(c->st));
+	rx_clear(c);
+	engine_start(c);
+	flt = (struct slow_disk){ .stall = true };
+	sl_session_set_fault(c->e, slow_disk, &flt);
+	open_session(c);
+	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
+	send_chunk(c, &t, 6);
+	send_chunk(c, &t, 7);
+	t0 = sl_monotonic_ns();
+	assert_int_equal(sl_session_finish(c->e, c->now, 200), -ETIMEDOUT);
+	took = sl_monotonic_ns() - t0;
+	assert_true(took >= 200 * 1000000ull);
+	assert_true(took < 5000 * 1000000ull);
+	flt.stall = false;
+	assert_int_equal(sl_session_finish(c->e, c->now, 5000), 0);
+	assert_int_equal(c->st.chunks_durable, 2);
+	tfile_free(&t);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -2247,6 +2322,7 @@ main(void)
 		T(test_staging_sweep),
 		T(test_interrupted_publish),
 		T(test_receipts),
+		T(test_finish_slow_disk),
 	};
 
 	if (!uring_available())
