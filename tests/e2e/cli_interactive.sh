@@ -279,13 +279,17 @@ mkfifo "$T_DIR/ctl"
 pid=$!
 on_exit "kill -KILL $pid 2>/dev/null"
 exec 3>"$T_DIR/ctl"
-for ((i = 0; i < 600; i++)); do
+# 5000 packets take well under a second; the bound is for a hang (CI's sanitized run on
+# a loaded machine once printed nothing in 60 s).
+for ((i = 0; i < 1800; i++)); do
 	grep -q "Capture stopped" "$T_DIR/file.log" && break
 	kill -0 "$pid" 2>/dev/null || break
 	sleep 0.1
 done
-grep -q "Capture stopped" "$T_DIR/file.log" ||
-	{ cat "$T_DIR/file.log" >&2; fail "--max-packets did not stop the capture"; }
+grep -q "Capture stopped" "$T_DIR/file.log" || {
+	cat "$T_DIR/file.log" >&2
+	fail "--max-packets did not stop the capture within $((i / 10)) s (sluice $(kill -0 "$pid" 2>/dev/null && echo running || echo gone))"
+}
 echo "show port stats 0" >&3
 # EOF on stdin quits.
 exec 3>&-
