@@ -831,9 +831,10 @@ files_busy(const struct sl_capture *c)
 int
 sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 {
-	uint64_t now = c->now_ns, finished = sl_uring_finished(c->io);
-	uint64_t progress_ns = sl_monotonic_ns();
+	uint64_t now = c->now_ns;
+	struct sl_uring_watch w;
 
+	sl_uring_watch_start(c->io, &w);
 	file_close_current(c);
 	while (files_busy(c) || sl_uring_outstanding(c->io) > 0) {
 		sl_capture_poll(c, now);
@@ -842,10 +843,7 @@ sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 		/* A slow disk is waited for as long as it goes on answering: giving up
 		 * would lose what is in flight. Only a disk that answers nothing for
 		 * timeout_ms is given up on. */
-		if (sl_uring_finished(c->io) != finished) {
-			finished = sl_uring_finished(c->io);
-			progress_ns = sl_monotonic_ns();
-		} else if (sl_monotonic_ns() - progress_ns > timeout_ms * 1000000ull) {
+		if (sl_uring_silent_ns(c->io, &w) > timeout_ms * 1000000ull) {
 			CAP_LOG(ERR,
 				"writer %u: no I/O completed for %llu s: %u I/O operations still "
 				"pending at exit\n",

@@ -858,8 +858,9 @@ sl_session_idle_wait(struct sl_session_engine *e, uint32_t usec)
 int
 sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout_ms)
 {
-	uint64_t finished = sl_uring_finished(e->io), progress_ns = sl_monotonic_ns();
+	struct sl_uring_watch w;
 
+	sl_uring_watch_start(e->io, &w);
 	e->finishing = true;
 	if (now_ns > e->now_ns)
 		e->now_ns = now_ns;
@@ -880,10 +881,7 @@ sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout
 		if (!sfile_busy(e) && sl_uring_outstanding(e->io) == 0)
 			return 0;
 		/* As sl_capture_finish(): waited for while the disk answers at all. */
-		if (sl_uring_finished(e->io) != finished) {
-			finished = sl_uring_finished(e->io);
-			progress_ns = sl_monotonic_ns();
-		} else if (sl_monotonic_ns() - progress_ns > timeout_ms * 1000000ull) {
+		if (sl_uring_silent_ns(e->io, &w) > timeout_ms * 1000000ull) {
 			SESS_LOG(ERR,
 				 "writer %u: no I/O completed for %llu s: %u I/O operations still "
 				 "pending at exit\n",

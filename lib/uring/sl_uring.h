@@ -122,6 +122,19 @@ unsigned sl_uring_outstanding(const struct sl_uring *u);
  */
 uint64_t sl_uring_finished(const struct sl_uring *u);
 
+/** The progress seen by a wait (see sl_uring_silent_ns()). */
+struct sl_uring_watch {
+	uint64_t finished;
+	uint64_t since_ns; /**< sl_monotonic_ns() when it last moved. */
+};
+
+/** Start watching @p u's progress now. */
+void sl_uring_watch_start(const struct sl_uring *u, struct sl_uring_watch *w);
+
+/** Nanoseconds since an operation of @p u last finished (0 if one did since the
+ * last call, or since sl_uring_watch_start()). */
+uint64_t sl_uring_silent_ns(const struct sl_uring *u, struct sl_uring_watch *w);
+
 /** Install (or, with NULL, remove) the fault-injection seam. */
 void sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg);
 

@@ -537,6 +537,25 @@ sl_uring_finished(const struct sl_uring *u)
 }
 
 void
+sl_uring_watch_start(const struct sl_uring *u, struct sl_uring_watch *w)
+{
+	w->finished = u->nb_finished;
+	w->since_ns = sl_monotonic_ns();
+}
+
+uint64_t
+sl_uring_silent_ns(const struct sl_uring *u, struct sl_uring_watch *w)
+{
+	uint64_t now = sl_monotonic_ns();
+
+	if (u->nb_finished != w->finished) {
+		w->finished = u->nb_finished;
+		w->since_ns = now;
+	}
+	return now - w->since_ns;
+}
+
+void
 sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg)
 {
 	u->fault = fn;

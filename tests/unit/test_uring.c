@@ -387,9 +387,14 @@ test_fsync(void **state)
 {
 	struct fixture *fx = *state;
 	struct done_log d = { 0 };
+	struct sl_uring_watch w;
 	char path[1024];
 	int fd, slot, dirfd;
 
+	/* Silence is counted from the watch's start until an operation finishes. */
+	sl_uring_watch_start(fx->u, &w);
+	usleep(2000);
+	assert_true(sl_uring_silent_ns(fx->u, &w) >= 2000000ull);
 	fd = open_file(fx, "sync.bin", false, path, sizeof(path));
 	slot = sl_uring_file_add(fx->u, fd, 1);
 	assert_true(slot >= 0);
@@ -412,6 +417,8 @@ test_fsync(void **state)
 	assert_true(fx->st.fsync_lat_max_ns >= 5000000ull);
 	assert_true(fx->st.fsync_lat_max_ns <= fx->st.fsync_lat_sum_ns);
 	assert_true(fx->st.fsync_lat_sum_ns <= 3 * fx->st.fsync_lat_max_ns);
+	assert_int_equal(sl_uring_finished(fx->u), 3);
+	assert_int_equal(sl_uring_silent_ns(fx->u, &w), 0);
 	sl_uring_file_remove(fx->u, slot);
 	close(fd);
 	close(dirfd);
