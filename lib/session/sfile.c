@@ -90,6 +90,7 @@ record_final(struct sl_session_engine *e, struct session *s, uint32_t file_id, u
 	(void)htab_put(&s->finals, file_id, fp << 8 | status);
 }
 
+/* The staged data file's and the sidecar's names of an identity (both @p len bytes). */
 static void
 staged_names(const uint8_t identity[SL_SIDECAR_IDENTITY_LEN], char *data, char *state, size_t len)
 {
@@ -724,7 +725,6 @@ static struct sfile *
 file_new(const struct sl_proto_manifest *m, const uint8_t identity[32], uint64_t fp)
 {
 	struct sfile *f = calloc(1, sizeof(*f));
-	char hex[2 * SL_PROTO_SHA256_SIZE + 1];
 
 	if (f == NULL)
 		return NULL;
@@ -745,10 +745,7 @@ file_new(const struct sl_proto_manifest *m, const uint8_t identity[32], uint64_t
 	f->nb_chunks = sl_proto_chunk_count(m->size, m->chunk_size);
 	memcpy(f->sha256, m->file_sha256, SL_PROTO_SHA256_SIZE);
 	memcpy(f->identity, identity, SL_SIDECAR_IDENTITY_LEN);
-	for (unsigned i = 0; i < SL_PROTO_SHA256_SIZE; i++)
-		snprintf(hex + 2 * i, 3, "%02x", identity[i]);
-	snprintf(f->data_name, sizeof(f->data_name), "%s.data", hex);
-	snprintf(f->state_name, sizeof(f->state_name), "%s.state", hex);
+	staged_names(identity, f->data_name, f->state_name, sizeof(f->data_name));
 	f->fd = -1;
 	f->lockfd = -1;
 	f->slot = -1;
