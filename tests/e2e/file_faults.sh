@@ -117,11 +117,15 @@ SLUICE_FAULT_URING=op=write,errno=EIO,after=5,count=1 run_sluice 2 90 \
 	--idle-sleep=20 --stats-json="$T_DIR/cap.json" || rc=$?
 [ "$rc" -eq 0 ] || { cat "$T_DIR/sluice.log"; fail "capture exited $rc after an injected EIO"; }
 js=$T_DIR/cap.json
+# Every packet written or counted: the rest are write errors, except what a writer slower
+# than net_pcap's replay (sanitized, on a loaded machine: 18 of 20000 seen in CI's pass)
+# dropped for want of a free buffer or ring slot, counted as such.
 check_stats "$js" 'j["total"]["drops"]["write_error"] > 0' \
-	"j['total']['written'] + j['total']['drops']['write_error'] == $n" \
+	"j['total']['written'] + sum(j['total']['drops'].values()) == $n" \
+	'j["total"]["drops"]["invalid"] == 0' \
 	'sum(x["io"]["errors"] for x in j["writers"]) == 1'
 w=$(json "$js" 'j["total"]["written"]')
-note "capture: $w of $n packets written, the rest counted as write_error"
+note "capture: $w of $n packets written, the rest counted: $(json "$js" 'j["total"]["drops"]')"
 mapfile -t files < <(capture_files "$T_DIR/cap")
 [ "${#files[@]}" -ge 1 ] || fail "no capture file"
 check_files_clean "${files[@]}"
