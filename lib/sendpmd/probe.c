@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include <rte_common.h>
+
 #include "sl_sendpmd.h"
 
 static bool
@@ -29,7 +31,7 @@ start_until(const struct sl_sendpmd_link_ops *ops, const struct sl_sendpmd_probe
 	    uint16_t txq, uint64_t deadline, uint64_t *handshake_ns, char *err, size_t errlen)
 {
 	for (uint64_t wait = SL_SENDPMD_PROBE_MIN_NS;;
-	     wait = wait * 2 < SL_SENDPMD_PROBE_MAX_NS ? wait * 2 : SL_SENDPMD_PROBE_MAX_NS) {
+	     wait = RTE_MIN(wait * 2, SL_SENDPMD_PROBE_MAX_NS)) {
 		int rc = ops->start(ops->arg, rxq, txq, err, errlen);
 		uint64_t t0 = ops->now(ops->arg);
 
@@ -71,16 +73,14 @@ sl_sendpmd_memif_connect(const struct sl_sendpmd_link_ops *ops, const struct sl_
 		return rc;
 	/* A refusal comes within a round trip over the unix socket; the first handshake
 	 * tells how long one takes here. */
-	probe_ns = 20 * handshake_ns > SL_SENDPMD_PROBE_MIN_NS ? 20 * handshake_ns
-							       : SL_SENDPMD_PROBE_MIN_NS;
+	probe_ns = RTE_MAX(20 * handshake_ns, SL_SENDPMD_PROBE_MIN_NS);
 	for (int dir = 0; dir < 2; dir++) {
 		uint16_t *q = dir == 0 ? &rxq : &txq;
-		uint16_t max = dir == 0 ? p->max_rx : p->max_tx;
+		uint16_t max =
+			RTE_MIN(dir == 0 ? p->max_rx : p->max_tx, SL_SENDPMD_MEMIF_PROBE_MAX);
 
 		if ((dir == 0 ? p->rx_queues : p->tx_queues) != 0)
 			continue;
-		if (max > SL_SENDPMD_MEMIF_PROBE_MAX)
-			max = SL_SENDPMD_MEMIF_PROBE_MAX;
 		while (*q < max) {
 			bool up = false;
 
