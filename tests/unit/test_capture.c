@@ -1250,6 +1250,24 @@ test_short_writes(void **state)
 	free(ids);
 }
 
+/* The writer's files: one, holding every packet of the input in order, accounted. */
+static void
+expect_whole_input(struct fixture *fx)
+{
+	struct out_file files[MAX_FILES_SEEN];
+	uint32_t *ids = calloc(fx->tr.n, sizeof(*ids));
+	unsigned n, nb_files;
+
+	assert_non_null(ids);
+	n = collect(fx, ids, fx->tr.n, files, &nb_files);
+	assert_int_equal(nb_files, 1);
+	assert_int_equal(n, fx->tr.n);
+	check_ids_sequential(ids, n, 0);
+	check_accounting(fx, ids, n);
+	free_files(files, nb_files);
+	free(ids);
+}
+
 /* A disk slower than the finish timeout in all, but never silent that long: nothing is
  * given up. Each write completion takes 40 ms, six or more are left at the finish, and
  * the timeout is 150 ms: the old whole-wait deadline would have cut the file short. */
@@ -1258,13 +1276,10 @@ test_finish_slow_disk(void **state)
 {
 	struct fixture *fx = *state;
 	struct cap_fault flt = { .delay_us = 40000 };
-	struct out_file files[MAX_FILES_SEEN];
 	uint64_t t0, took;
-	uint32_t *ids;
-	unsigned n, nb_files, writes;
+	unsigned writes;
 
 	traffic_init(&fx->tr, 400, 0x510e, 0);
-	ids = calloc(fx->tr.n, sizeof(*ids));
 	create(fx);
 	sl_capture_set_fault(fx->c, cap_fault, &flt);
 	feed(fx, fx->tr.n, 16);
@@ -1280,13 +1295,7 @@ test_finish_slow_disk(void **state)
 	assert_int_equal(sl_capture_outstanding(fx->c), 0);
 	assert_int_equal(fx->st.file_errors, 0);
 	assert_int_equal(fx->st.files_closed, 1);
-	n = collect(fx, ids, fx->tr.n, files, &nb_files);
-	assert_int_equal(nb_files, 1);
-	assert_int_equal(n, fx->tr.n);
-	check_ids_sequential(ids, n, 0);
-	check_accounting(fx, ids, n);
-	free_files(files, nb_files);
-	free(ids);
+	expect_whole_input(fx);
 }
 
 /* A disk that answers nothing (every write completion a retry, forever) is given up on
@@ -1297,13 +1306,9 @@ test_finish_stalled_disk(void **state)
 {
 	struct fixture *fx = *state;
 	struct cap_fault flt = { .eagain_every = 1 };
-	struct out_file files[MAX_FILES_SEEN];
 	uint64_t t0, took;
-	uint32_t *ids;
-	unsigned n, nb_files;
 
 	traffic_init(&fx->tr, 200, 0x57a1, 0);
-	ids = calloc(fx->tr.n, sizeof(*ids));
 	create(fx);
 	sl_capture_set_fault(fx->c, cap_fault, &flt);
 	feed(fx, fx->tr.n, 16);
@@ -1319,13 +1324,7 @@ test_finish_stalled_disk(void **state)
 	flt.eagain_every = 0;
 	finish(fx);
 	assert_int_equal(fx->st.file_errors, 0);
-	n = collect(fx, ids, fx->tr.n, files, &nb_files);
-	assert_int_equal(nb_files, 1);
-	assert_int_equal(n, fx->tr.n);
-	check_ids_sequential(ids, n, 0);
-	check_accounting(fx, ids, n);
-	free_files(files, nb_files);
-	free(ids);
+	expect_whole_input(fx);
 }
 
 /* ts_offset < 0: packets are stamped with the writer's clock when they arrive. */
