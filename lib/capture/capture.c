@@ -831,7 +831,7 @@ files_busy(const struct sl_capture *c)
 int
 sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 {
-	uint64_t now = c->now_ns;
+	uint64_t now = c->now_ns, silent;
 	struct sl_uring_watch w;
 
 	sl_uring_watch_start(c->io, &w);
@@ -842,8 +842,15 @@ sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 			break;
 		/* A slow disk is waited for as long as it goes on answering: giving up
 		 * would lose what is in flight. Only a disk that answers nothing for
-		 * timeout_ms is given up on. */
-		if (sl_uring_silent_ns(c->io, &w) > timeout_ms * 1000000ull) {
+		 * timeout_ms is given up on; every tenth of that, the wait says so (a
+		 * stop that waits on the disk looks hung otherwise). */
+		silent = sl_uring_silent_ns(c->io, &w);
+		if (sl_uring_watch_due(&w, silent, timeout_ms * 100000ull))
+			CAP_LOG(WARNING,
+				"writer %u: stopping: waiting for %u I/O operations, none "
+				"finished for %.1f s\n",
+				c->p.writer_id, sl_uring_outstanding(c->io), (double)silent / 1e9);
+		if (silent > timeout_ms * 1000000ull) {
 			CAP_LOG(ERR,
 				"writer %u: no I/O completed for %llu s: %u I/O operations still "
 				"pending at exit\n",

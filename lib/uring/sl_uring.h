@@ -126,6 +126,7 @@ uint64_t sl_uring_finished(const struct sl_uring *u);
 struct sl_uring_watch {
 	uint64_t finished;
 	uint64_t since_ns; /**< sl_monotonic_ns() when it last moved. */
+	uint64_t noted;    /**< Periods of this silence already told (sl_uring_watch_due()). */
 };
 
 /** Start watching @p u's progress now. */
@@ -134,6 +135,14 @@ void sl_uring_watch_start(const struct sl_uring *u, struct sl_uring_watch *w);
 /** Nanoseconds since an operation of @p u last finished (0 if one did since the
  * last call, or since sl_uring_watch_start()). */
 uint64_t sl_uring_silent_ns(const struct sl_uring *u, struct sl_uring_watch *w);
+
+/**
+ * Whether a long wait should say again that it still waits: true once each time
+ * @p silent_ns (from sl_uring_silent_ns()) passes another multiple of @p every_ns,
+ * so that an operator sees a stop that waits on the disk, and for how long. A silence
+ * broken by a finished operation starts the count again. Never true for @p every_ns 0.
+ */
+bool sl_uring_watch_due(struct sl_uring_watch *w, uint64_t silent_ns, uint64_t every_ns);
 
 /** Install (or, with NULL, remove) the fault-injection seam. */
 void sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg);

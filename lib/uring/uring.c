@@ -541,6 +541,7 @@ sl_uring_watch_start(const struct sl_uring *u, struct sl_uring_watch *w)
 {
 	w->finished = u->nb_finished;
 	w->since_ns = sl_monotonic_ns();
+	w->noted = 0;
 }
 
 uint64_t
@@ -551,8 +552,18 @@ sl_uring_silent_ns(const struct sl_uring *u, struct sl_uring_watch *w)
 	if (u->nb_finished != w->finished) {
 		w->finished = u->nb_finished;
 		w->since_ns = now;
+		w->noted = 0;
 	}
 	return now - w->since_ns;
+}
+
+bool
+sl_uring_watch_due(struct sl_uring_watch *w, uint64_t silent_ns, uint64_t every_ns)
+{
+	if (every_ns == 0 || silent_ns / every_ns <= w->noted)
+		return false;
+	w->noted = silent_ns / every_ns;
+	return true;
 }
 
 void

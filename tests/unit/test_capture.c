@@ -1307,14 +1307,26 @@ test_finish_stalled_disk(void **state)
 	struct fixture *fx = *state;
 	struct cap_fault flt = { .eagain_every = 1 };
 	uint64_t t0, took;
+	struct log_capture lc;
+	unsigned notes;
+	char *log;
 
 	traffic_init(&fx->tr, 200, 0x57a1, 0);
 	create(fx);
 	sl_capture_set_fault(fx->c, cap_fault, &flt);
 	feed(fx, fx->tr.n, 16);
+	assert_true(log_capture_start(&lc));
 	t0 = sl_monotonic_ns();
 	assert_int_equal(sl_capture_finish(fx->c, 200), -ETIMEDOUT);
 	took = sl_monotonic_ns() - t0;
+	log = log_capture_stop(&lc);
+	/* The wait said what it waited for, every tenth of the timeout, then gave up. */
+	notes = occurrences(log, "stopping: waiting for");
+	print_message("finish: %u notes of the wait\n", notes);
+	assert_true(notes >= 3 && notes <= took / 20000000ull);
+	assert_non_null(strstr(log, "none finished for 0."));
+	assert_non_null(strstr(log, "no I/O completed"));
+	free(log);
 	assert_true(took >= 200 * 1000000ull);
 	assert_true(took < 5000 * 1000000ull);
 	assert_true(flt.eagains > 10);

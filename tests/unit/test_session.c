@@ -2234,9 +2234,11 @@ test_finish_slow_disk(void **state)
 {
 	struct ctx *c = *state;
 	struct slow_disk flt = { .delay_us = 40000 };
+	struct log_capture lc;
 	struct tfile t;
 	uint64_t t0, took;
-	unsigned seen;
+	unsigned seen, notes;
+	char *log;
 
 	engine_start(c);
 	sl_session_set_fault(c->e, slow_disk, &flt);
@@ -2265,11 +2267,18 @@ test_finish_slow_disk(void **state)
 	assert_int_equal(send_manifest(c, &t, NULL), SL_PROTO_STATUS_READY);
 	send_chunk(c, &t, 6);
 	send_chunk(c, &t, 7);
+	assert_true(log_capture_start(&lc));
 	t0 = sl_monotonic_ns();
 	assert_int_equal(sl_session_finish(c->e, c->now, 200), -ETIMEDOUT);
 	took = sl_monotonic_ns() - t0;
+	log = log_capture_stop(&lc);
 	assert_true(took >= 200 * 1000000ull);
 	assert_true(took < 5000 * 1000000ull);
+	/* It said what it waited for, every tenth of the timeout, then gave up. */
+	notes = occurrences(log, "stopping: waiting for");
+	assert_true(notes >= 3 && notes <= took / 20000000ull);
+	assert_non_null(strstr(log, "no I/O completed"));
+	free(log);
 	flt.stall = false;
 	assert_int_equal(sl_session_finish(c->e, c->now, 5000), 0);
 	assert_int_equal(c->st.chunks_durable, 2);

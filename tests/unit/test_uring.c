@@ -419,6 +419,19 @@ test_fsync(void **state)
 	assert_true(fx->st.fsync_lat_sum_ns <= 3 * fx->st.fsync_lat_max_ns);
 	assert_int_equal(sl_uring_finished(fx->u), 3);
 	assert_int_equal(sl_uring_silent_ns(fx->u, &w), 0);
+	/* A long wait says so once per period of silence, skipping periods it missed;
+	 * a finished operation starts the count again. */
+	assert_false(sl_uring_watch_due(&w, 9, 10));
+	assert_true(sl_uring_watch_due(&w, 10, 10));
+	assert_false(sl_uring_watch_due(&w, 19, 10));
+	assert_true(sl_uring_watch_due(&w, 45, 10));
+	assert_false(sl_uring_watch_due(&w, 49, 10));
+	assert_true(sl_uring_watch_due(&w, 50, 10));
+	assert_false(sl_uring_watch_due(&w, 1000, 0));
+	assert_int_equal(sl_uring_fsync(fx->u, slot, false, 4), 0);
+	run_until(fx->u, &d, 4);
+	assert_int_equal(sl_uring_silent_ns(fx->u, &w), 0);
+	assert_true(sl_uring_watch_due(&w, 10, 10));
 	sl_uring_file_remove(fx->u, slot);
 	close(fd);
 	close(dirfd);

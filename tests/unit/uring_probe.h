@@ -6,7 +6,10 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <rte_log.h>
 
 #include "sl_uring.h"
 
@@ -26,6 +29,42 @@ uring_available(void)
 	}
 	sl_uring_destroy(u);
 	return true;
+}
+
+/* What the libraries log (rte_log) in between, captured: a finish that waits on the
+ * disk says so. log_capture_stop() returns the text (the caller frees it). */
+struct log_capture {
+	FILE *f;
+	char *text;
+	size_t len;
+};
+
+static inline bool
+log_capture_start(struct log_capture *lc)
+{
+	lc->text = NULL;
+	lc->len = 0;
+	lc->f = open_memstream(&lc->text, &lc->len);
+	return lc->f != NULL && rte_openlog_stream(lc->f) == 0;
+}
+
+static inline char *
+log_capture_stop(struct log_capture *lc)
+{
+	rte_openlog_stream(NULL);
+	fclose(lc->f);
+	return lc->text;
+}
+
+/* How often @p what occurs in @p text. */
+static inline unsigned
+occurrences(const char *text, const char *what)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; p != NULL && (p = strstr(p, what)) != NULL; p++)
+		n++;
+	return n;
 }
 
 #endif /* SL_TEST_URING_PROBE_H */
