@@ -831,7 +831,7 @@ files_busy(const struct sl_capture *c)
 int
 sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 {
-	uint64_t now = c->now_ns, silent;
+	uint64_t now = c->now_ns;
 	struct sl_uring_watch w;
 
 	sl_uring_watch_start(c->io, &w);
@@ -840,24 +840,9 @@ sl_capture_finish(struct sl_capture *c, uint64_t timeout_ms)
 		sl_capture_poll(c, now);
 		if (!files_busy(c) && sl_uring_outstanding(c->io) == 0)
 			break;
-		/* A slow disk is waited for as long as it goes on answering: giving up
-		 * would lose what is in flight. Only a disk that answers nothing for
-		 * timeout_ms is given up on; every tenth of that, the wait says so (a
-		 * stop that waits on the disk looks hung otherwise). */
-		silent = sl_uring_silent_ns(c->io, &w);
-		if (sl_uring_watch_due(&w, silent, timeout_ms * 100000ull))
-			CAP_LOG(WARNING,
-				"writer %u: stopping: waiting for %u I/O operations, none "
-				"finished for %.1f s\n",
-				c->p.writer_id, sl_uring_outstanding(c->io), (double)silent / 1e9);
-		if (silent > timeout_ms * 1000000ull) {
-			CAP_LOG(ERR,
-				"writer %u: no I/O completed for %llu s: %u I/O operations still "
-				"pending at exit\n",
-				c->p.writer_id, (unsigned long long)(timeout_ms / 1000),
-				sl_uring_outstanding(c->io));
+		/* Waited for while the disk answers at all, saying so. */
+		if (sl_uring_watch_check(c->io, &w, timeout_ms, c->p.writer_id) < 0)
 			return -ETIMEDOUT;
-		}
 		sl_uring_wait(c->io, 1000);
 	}
 	return 0;

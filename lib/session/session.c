@@ -859,7 +859,6 @@ int
 sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout_ms)
 {
 	struct sl_uring_watch w;
-	uint64_t silent;
 
 	sl_uring_watch_start(e->io, &w);
 	e->finishing = true;
@@ -881,22 +880,9 @@ sl_session_finish(struct sl_session_engine *e, uint64_t now_ns, uint64_t timeout
 		sl_session_poll(e, e->now_ns);
 		if (!sfile_busy(e) && sl_uring_outstanding(e->io) == 0)
 			return 0;
-		/* As sl_capture_finish(): waited for while the disk answers at all, and
-		 * said so every tenth of the timeout. */
-		silent = sl_uring_silent_ns(e->io, &w);
-		if (sl_uring_watch_due(&w, silent, timeout_ms * 100000ull))
-			SESS_LOG(WARNING,
-				 "writer %u: stopping: waiting for %u I/O operations, none "
-				 "finished for %.1f s\n",
-				 e->p.writer_id, sl_uring_outstanding(e->io), (double)silent / 1e9);
-		if (silent > timeout_ms * 1000000ull) {
-			SESS_LOG(ERR,
-				 "writer %u: no I/O completed for %llu s: %u I/O operations still "
-				 "pending at exit\n",
-				 e->p.writer_id, (unsigned long long)(timeout_ms / 1000),
-				 sl_uring_outstanding(e->io));
+		/* As sl_capture_finish(): waited for while the disk answers at all. */
+		if (sl_uring_watch_check(e->io, &w, timeout_ms, e->p.writer_id) < 0)
 			return -ETIMEDOUT;
-		}
 		sl_session_idle_wait(e, 1000);
 	}
 }

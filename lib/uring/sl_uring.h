@@ -144,6 +144,18 @@ uint64_t sl_uring_silent_ns(const struct sl_uring *u, struct sl_uring_watch *w);
  */
 bool sl_uring_watch_due(struct sl_uring_watch *w, uint64_t silent_ns, uint64_t every_ns);
 
+/**
+ * One round of a finish loop that waits on @p u, as writer @p writer_id: a slow disk is
+ * waited for as long as it goes on answering (giving up would lose what is in flight),
+ * and every tenth of @p timeout_ms without a finished operation this logs what the
+ * wait waits for (a stop that waits on the disk looks hung otherwise).
+ *
+ * @return 0 to wait on, or -ETIMEDOUT (logged) once no operation has finished for
+ *   @p timeout_ms.
+ */
+int sl_uring_watch_check(const struct sl_uring *u, struct sl_uring_watch *w, uint64_t timeout_ms,
+			 unsigned writer_id);
+
 /** Install (or, with NULL, remove) the fault-injection seam. */
 void sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg);
 

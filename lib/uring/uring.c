@@ -566,6 +566,26 @@ sl_uring_watch_due(struct sl_uring_watch *w, uint64_t silent_ns, uint64_t every_
 	return true;
 }
 
+int
+sl_uring_watch_check(const struct sl_uring *u, struct sl_uring_watch *w, uint64_t timeout_ms,
+		     unsigned writer_id)
+{
+	uint64_t silent = sl_uring_silent_ns(u, w);
+
+	if (sl_uring_watch_due(w, silent, timeout_ms * 100000ull))
+		URING_LOG(WARNING,
+			  "writer %u: stopping: waiting for %u I/O operations, none finished for "
+			  "%.1f s\n",
+			  writer_id, sl_uring_outstanding(u), (double)silent / 1e9);
+	if (silent <= timeout_ms * 1000000ull)
+		return 0;
+	URING_LOG(ERR,
+		  "writer %u: no I/O completed for %llu s: %u I/O operations still pending at "
+		  "exit\n",
+		  writer_id, (unsigned long long)(timeout_ms / 1000), sl_uring_outstanding(u));
+	return -ETIMEDOUT;
+}
+
 void
 sl_uring_set_fault(struct sl_uring *u, sl_uring_fault_fn fn, void *arg)
 {
