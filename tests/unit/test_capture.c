@@ -943,16 +943,33 @@ test_flush_interval(void **state)
 	free(ids);
 }
 
+/* The writer's files: one, holding every packet of the input in order, accounted. */
+static void
+expect_whole_input(struct fixture *fx)
+{
+	struct out_file files[MAX_FILES_SEEN];
+	uint32_t *ids = calloc(fx->tr.n, sizeof(*ids));
+	unsigned n, nb_files;
+
+	assert_non_null(ids);
+	n = collect(fx, ids, fx->tr.n, files, &nb_files);
+	assert_int_equal(nb_files, 1);
+	assert_int_equal(n, fx->tr.n);
+	check_ids_sequential(ids, n, 0);
+	check_accounting(fx, ids, n);
+	free_files(files, nb_files);
+	free(ids);
+}
+
 /* The last packet before a flush crosses the end of a buffer: the new buffer holding its
  * end is due for the flush too. */
 static void
 test_flush_after_crossing(void **state)
 {
 	struct fixture *fx = *state;
-	struct out_file files[MAX_FILES_SEEN];
 	size_t fill = header_size(fx);
 	uint32_t *ids;
-	unsigned cross = 0, n, nb_files;
+	unsigned cross = 0;
 
 	fx->p.flush_ns = 100 * MS;
 	traffic_init(&fx->tr, 400, 0xc705, 0);
@@ -973,12 +990,7 @@ test_flush_after_crossing(void **state)
 	check_part_file(fx, ids);
 	feed(fx, fx->tr.n - fx->tr.sent, 32);
 	finish(fx);
-	n = collect(fx, ids, fx->tr.n, files, &nb_files);
-	assert_int_equal(nb_files, 1);
-	assert_int_equal(n, fx->tr.n);
-	check_ids_sequential(ids, n, 0);
-	check_accounting(fx, ids, n);
-	free_files(files, nb_files);
+	expect_whole_input(fx);
 	free(ids);
 }
 
@@ -1222,13 +1234,9 @@ test_short_writes(void **state)
 {
 	struct fixture *fx = *state;
 	struct cap_fault flt = { .short_every = 3, .eagain_every = 7 };
-	struct out_file files[MAX_FILES_SEEN];
-	uint32_t *ids;
-	unsigned n, nb_files;
 
 	fx->p.flush_ns = 100 * MS;
 	traffic_init(&fx->tr, 1500, 0x5407, 45);
-	ids = calloc(fx->tr.n, sizeof(*ids));
 	create(fx);
 	sl_capture_set_fault(fx->c, cap_fault, &flt);
 	feed_paced(fx, fx->tr.n, 40 * MS);
@@ -1240,32 +1248,8 @@ test_short_writes(void **state)
 	assert_int_equal(fx->st.io.retries, flt.eagains);
 	assert_int_equal(fx->st.io.errors, 0);
 	assert_true(fx->st.partial_flushes > 0);
-	n = collect(fx, ids, fx->tr.n, files, &nb_files);
-	assert_int_equal(nb_files, 1);
-	assert_int_equal(n, fx->tr.n);
-	check_ids_sequential(ids, n, 0);
 	assert_int_equal(fx->st.file_errors, 0);
-	check_accounting(fx, ids, n);
-	free_files(files, nb_files);
-	free(ids);
-}
-
-/* The writer's files: one, holding every packet of the input in order, accounted. */
-static void
-expect_whole_input(struct fixture *fx)
-{
-	struct out_file files[MAX_FILES_SEEN];
-	uint32_t *ids = calloc(fx->tr.n, sizeof(*ids));
-	unsigned n, nb_files;
-
-	assert_non_null(ids);
-	n = collect(fx, ids, fx->tr.n, files, &nb_files);
-	assert_int_equal(nb_files, 1);
-	assert_int_equal(n, fx->tr.n);
-	check_ids_sequential(ids, n, 0);
-	check_accounting(fx, ids, n);
-	free_files(files, nb_files);
-	free(ids);
+	expect_whole_input(fx);
 }
 
 /* A disk slower than the finish timeout in all, but never silent that long: nothing is
